@@ -1,0 +1,328 @@
+"""The one shared layer: array namespace, dtype policy, axes, temperature, masks, validation.
+
+Every public map calls into this module instead of checking its own arguments, so that every
+function of the library accepts the same inputs and raises the same errors.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__: list[str] = []
+
+Array = Any
+
+# Low-precision floats are accumulated in this dtype (by name, so that it works for every
+# namespace: NumPy with ml_dtypes, PyTorch and JAX all call it "bfloat16").
+_LOW_PRECISION = {"float16", "bfloat16"}
+
+
+def _dtype_name(dtype: Any) -> str:
+    """Short name of a dtype of any namespace (``torch.float32`` -> ``"float32"``)."""
+    name = getattr(dtype, "name", None)
+    if isinstance(name, str):
+        return name
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def namespace(*arrays: Any) -> Any:
+    """The array-API namespace of ``arrays`` (NumPy for lists and Python scalars)."""
+    real = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
+    if not real:
+        return array_api_compat.array_namespace(np.empty(0))
+    return array_api_compat.array_namespace(*real)
+
+
+def is_numpy(x: Any) -> bool:
+    """True for NumPy arrays (the ones that may take the fast path)."""
+    return isinstance(x, np.ndarray)
+
+
+def is_lazy(x: Any) -> bool:
+    """True when values cannot be inspected without triggering computation (Dask, traced JAX)."""
+    checker = getattr(array_api_compat, "is_lazy_array", None)
+    if checker is not None:
+        try:
+            return bool(checker(x))
+        except Exception:  # pragma: no cover - defensive against exotic array types
+            return True
+    return array_api_compat.is_dask_array(x) or array_api_compat.is_jax_array(x)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An input array made ready for a map.
+
+    Attributes
+    ----------
+    xp : namespace
+        Array-API namespace of the input.
+    raw : array
+        The input as given (lists and scalars turned into NumPy arrays); the NumPy fast path
+        converts it block by block instead of in one extra pass.
+    compute_dtype : dtype
+        The dtype the arithmetic is done in.
+    out_dtype : dtype
+        The dtype the result is returned in.
+    """
+
+    xp: Any
+    raw: Array
+    compute_dtype: Any
+    out_dtype: Any
+
+    @property
+    def x(self) -> Array:
+        """The input converted to the compute dtype."""
+        if self.raw.dtype == self.compute_dtype:
+            return self.raw
+        return self.xp.astype(self.raw, self.compute_dtype)
+
+
+def prepare(x: Any, *, name: str = "x", dtype: Any = None, fn: str = "") -> Prepared:
+    """Validate ``x`` and choose the compute and output dtypes.
+
+    Policy: float16/bfloat16 compute in float32 and return the input dtype; integers and
+    booleans promote to the namespace's default float; ``dtype=`` sets the output dtype.
+    Complex, string and object input raise ``TypeError`` naming ``name``.
+    """
+    where_ = f"{fn}: " if fn else ""
+    if isinstance(x, (list, tuple, numbers.Number)) or (
+        isinstance(x, np.generic) and not isinstance(x, np.ndarray)
+    ):
+        try:
+            x = np.asarray(x)
+        except ValueError as exc:  # ragged nested lists
+            raise TypeError(f"{where_}{name} must be a numeric array; {exc}") from None
+    if not array_api_compat.is_array_api_obj(x):
+        raise TypeError(
+            f"{where_}{name} must be an array (NumPy, PyTorch, JAX, Dask, ...), "
+            f"got {type(x).__name__}"
+        )
+    xp = array_api_compat.array_namespace(x)
+    in_name = _dtype_name(x.dtype)
+    if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf" and in_name != "bfloat16":
+        raise TypeError(
+            f"{where_}{name} must hold real numbers, got dtype {x.dtype} "
+            "(strings, objects and complex numbers are not accepted)"
+        )
+    if in_name.startswith("complex"):
+        raise TypeError(f"{where_}{name} must hold real numbers, got dtype {in_name}")
+
+    default_float = _default_float(xp, x)
+    floating = in_name.startswith("float") or in_name == "bfloat16"
+    if not floating:
+        natural = default_float
+    else:
+        natural = x.dtype
+    out_dtype = natural if dtype is None else _resolve_dtype(xp, dtype, fn)
+    compute = x.dtype if floating else default_float
+    if isinstance(x, np.ndarray) and _dtype_name(compute) in _LOW_PRECISION | {"float32"}:
+        # NumPy: half and single precision are computed in double, which makes every rounding
+        # before the last one negligible (results within 1 ulp) at no loss of speed.
+        compute = np.float64
+    elif _dtype_name(compute) in _LOW_PRECISION:
+        compute = xp.float32
+    if _dtype_name(out_dtype) == "float64" and _dtype_name(compute) != "float64":
+        compute = out_dtype
+    return Prepared(xp=xp, raw=x, compute_dtype=compute, out_dtype=out_dtype)
+
+
+def _default_float(xp: Any, x: Any) -> Any:
+    info = getattr(xp, "__array_namespace_info__", None)
+    if info is not None:
+        try:
+            return info().default_dtypes(device=getattr(x, "device", None))["real floating"]
+        except Exception:  # some namespaces reject the device argument
+            return info().default_dtypes()["real floating"]
+    return xp.float64  # pragma: no cover
+
+
+def _resolve_dtype(xp: Any, dtype: Any, fn: str) -> Any:
+    if isinstance(dtype, str):
+        try:
+            return getattr(xp, dtype)
+        except AttributeError:
+            if dtype == "bfloat16" and xp is namespace(np.empty(0)):
+                import ml_dtypes
+
+                return np.dtype(ml_dtypes.bfloat16)
+            raise TypeError(f"{fn}: dtype={dtype!r} is not a dtype of this array library") from None
+    name = _dtype_name(dtype)
+    if not (name.startswith("float") or name == "bfloat16"):
+        try:
+            name = _dtype_name(np.dtype(dtype))
+        except TypeError:
+            pass
+        if not (name.startswith("float") or name == "bfloat16"):
+            raise TypeError(f"{fn}: dtype must be a real floating dtype, got {dtype!r}")
+        return getattr(xp, name)
+    return dtype
+
+
+def normalize_axis(axis: Any, ndim: int, *, fn: str = "", name: str = "axis") -> tuple[int, ...]:
+    """Normalise ``axis`` (int, tuple of ints or None) to a sorted tuple of non-negative ints.
+
+    Raises ``ValueError`` for an axis out of range or repeated, ``TypeError`` for a non-integer.
+    A 0-d input is treated as a single element: every axis spec then means "no axis".
+    """
+    where_ = f"{fn}: " if fn else ""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out: list[int] = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, numbers.Integral):
+            raise TypeError(f"{where_}{name} must be an int, a tuple of ints or None, got {axis!r}")
+        a = int(a)
+        if ndim == 0 and a in (0, -1):
+            continue
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"{where_}{name}={a} is out of range for an array with {ndim} dimension(s); "
+                f"expected an integer in [{-ndim}, {ndim - 1}]"
+            )
+        a %= ndim
+        if a in out:
+            raise ValueError(f"{where_}{name}={axis!r} repeats axis {a}")
+        out.append(a)
+    return tuple(sorted(out))
+
+
+@dataclass(frozen=True)
+class Temperature:
+    """A parsed temperature.
+
+    ``kind`` is ``"one"`` (T = 1), ``"scalar"`` (a positive finite float ``value``),
+    ``"zero"`` (the hardmax limit), ``"inf"`` (the uniform limit) or ``"array"`` (``value`` is an
+    array in the compute dtype, broadcast to the reduced shape with kept dims, possibly holding
+    0 and inf entries).
+    """
+
+    kind: str
+    value: Any = 1.0
+
+
+def parse_temperature(
+    temperature: Any, xp: Any, reduced_shape: tuple[int, ...], dtype: Any, device: Any, *, fn: str
+) -> Temperature:
+    """Validate a temperature: a number or an array broadcastable to the reduced shape.
+
+    T must be ≥ 0 (0 = hardmax limit, inf = uniform limit). Negative, NaN, or non-numeric
+    temperatures raise ``ValueError`` naming ``temperature``.
+    """
+    if isinstance(temperature, bool):
+        raise ValueError(f"{fn}: temperature must be a number >= 0, got {temperature!r}")
+    if isinstance(temperature, numbers.Real) or (
+        isinstance(temperature, np.ndarray) and temperature.ndim == 0
+    ):
+        t = float(temperature)
+        if math.isnan(t) or t < 0:
+            raise ValueError(
+                f"{fn}: temperature={t!r} is invalid; expected a number >= 0 "
+                "(0 gives the hardmax limit, inf the uniform limit)"
+            )
+        if t == 1.0:
+            return Temperature("one")
+        if t == 0.0:
+            return Temperature("zero")
+        if math.isinf(t):
+            return Temperature("inf")
+        return Temperature("scalar", t)
+    if isinstance(temperature, (str, bytes)) or temperature is None:
+        raise ValueError(f"{fn}: temperature must be a number >= 0, got {temperature!r}")
+    if isinstance(temperature, (list, tuple)):
+        temperature = np.asarray(temperature)
+    if not array_api_compat.is_array_api_obj(temperature):
+        raise ValueError(
+            f"{fn}: temperature must be a number >= 0 or an array of them, "
+            f"got {type(temperature).__name__}"
+        )
+    kind = _dtype_name(temperature.dtype)
+    if not (kind.startswith(("float", "int", "uint")) or kind == "bfloat16"):
+        raise ValueError(f"{fn}: temperature must hold real numbers, got dtype {kind}")
+    if isinstance(temperature, np.ndarray) and xp is not namespace(temperature):
+        t_arr = xp.asarray(temperature, dtype=dtype, device=device)
+    else:
+        t_arr = xp.astype(temperature, dtype)
+    try:
+        target = np.broadcast_shapes(tuple(t_arr.shape), reduced_shape)
+    except ValueError:
+        target = None
+    if target != tuple(reduced_shape):
+        raise ValueError(
+            f"{fn}: temperature of shape {tuple(t_arr.shape)} does not broadcast against the "
+            f"reduced shape {tuple(reduced_shape)} (the input's shape with the reduced axes "
+            "kept as length 1)"
+        )
+    if not is_lazy(t_arr):
+        bad = ~(t_arr >= 0)
+        if bool(xp.any(bad)):
+            t_np = np.asarray(array_api_compat.to_device(t_arr, "cpu")) if not isinstance(
+                t_arr, np.ndarray
+            ) else t_arr
+            t_np = np.broadcast_to(t_np, reduced_shape)
+            idx = tuple(int(i) for i in np.argwhere(~(t_np >= 0))[0])
+            raise ValueError(
+                f"{fn}: temperature{list(idx)} = {float(t_np[idx])!r} is invalid; temperatures "
+                "must be >= 0 (0 gives the hardmax limit, inf the uniform limit)"
+            )
+    t_arr = xp.broadcast_to(t_arr, reduced_shape)
+    return Temperature("array", t_arr)
+
+
+def prepare_mask(where: Any, xp: Any, shape: tuple[int, ...], device: Any, *, fn: str) -> Any:
+    """Validate a ``where=`` mask: boolean, broadcastable to the input's shape."""
+    if where is None:
+        return None
+    if isinstance(where, (bool, np.bool_)):
+        where = np.asarray(where)
+    if isinstance(where, (list, tuple)):
+        where = np.asarray(where)
+    if not array_api_compat.is_array_api_obj(where):
+        raise TypeError(f"{fn}: where must be a boolean array, got {type(where).__name__}")
+    if _dtype_name(where.dtype) not in ("bool", "bool_"):
+        raise TypeError(f"{fn}: where must be a boolean array, got dtype {where.dtype}")
+    try:
+        target = np.broadcast_shapes(tuple(where.shape), tuple(shape))
+    except ValueError:
+        target = None
+    if target != tuple(shape):
+        raise ValueError(
+            f"{fn}: where of shape {tuple(where.shape)} does not broadcast to the input's "
+            f"shape {tuple(shape)}"
+        )
+    if isinstance(where, np.ndarray) and xp is not namespace(where):
+        where = xp.asarray(where, device=device)
+    return xp.broadcast_to(where, shape)
+
+
+def reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape after reducing ``axes`` with kept dimensions."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def squeeze_axes(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
+    """Drop the (length-1) reduced axes of ``a``."""
+    if not axes:
+        return a
+    shape = tuple(n for i, n in enumerate(a.shape) if i not in axes)
+    return xp.reshape(a, shape)
+
+
+def full_like_scalar(xp: Any, like: Array, value: float) -> Array:
+    """A 0-d array holding ``value`` in ``like``'s dtype and device (for ``xp.where``)."""
+    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+
+
+def finish(xp: Any, a: Array, out_dtype: Any) -> Array:
+    """Cast a result to the output dtype (a no-op when it already has it)."""
+    if a.dtype != out_dtype:
+        a = xp.astype(a, out_dtype)
+    return a

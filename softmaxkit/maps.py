@@ -1,0 +1,353 @@
+"""The core maps: softmax, log_softmax, logsumexp and hardmax.
+
+All four share the semantics laid out in the package documentation:
+
+* ``axis`` is an int, a tuple of ints (normalise jointly over several axes) or None (all axes);
+* ``temperature`` T ≥ 0 is a number or an array broadcastable against the reduced shape;
+  T = 0 is the hardmax limit, T = inf the uniform limit over admissible entries;
+* ``where`` is a boolean mask; False entries are excluded (probability exactly 0);
+* extended reals: −inf entries get probability 0; +inf entries share the mass equally (the
+  limit along the ray, whatever T); a row with no admissible entry is *empty* and gives zeros
+  (softmax), −inf (log_softmax, logsumexp); NaN propagates to its own row only;
+* float16/bfloat16 are computed in float32 (float64 on the NumPy fast path) and returned in
+  the input dtype; integers promote to the default float.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from softmaxkit import _fast
+from softmaxkit._core import (
+    Prepared,
+    Temperature,
+    finish,
+    full_like_scalar,
+    is_numpy,
+    normalize_axis,
+    parse_temperature,
+    prepare,
+    prepare_mask,
+    reduced_shape,
+    squeeze_axes,
+)
+from softmaxkit._kernel import (
+    apply_where,
+    device_of,
+    hardmax_from,
+    log_softmax_generic,
+    logsumexp_generic,
+    pointwise,
+    softmax_generic,
+)
+
+__all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
+
+Array = Any
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _quiet(fn: _F) -> _F:
+    """Silence NumPy's floating-point warnings: under/overflow of exp and the inf arithmetic
+    of special rows are expected, and every such row is resolved to its limit explicitly."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _setup(
+    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
+) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
+    prep = prepare(x, dtype=dtype, fn=fn)
+    xp, raw = prep.xp, prep.raw
+    axes = normalize_axis(axis, raw.ndim, fn=fn)
+    shape = tuple(raw.shape)
+    temp = parse_temperature(
+        temperature, xp, reduced_shape(shape, axes), prep.compute_dtype, device_of(raw), fn=fn
+    )
+    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
+    return prep, axes, temp, mask
+
+
+@_quiet
+def softmax(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r"""Softmax with a temperature: :math:`p_i = e^{x_i/T} / \sum_j e^{x_j/T}`.
+
+    Parameters
+    ----------
+    x : array_like
+        Logits; any array-API array (NumPy, PyTorch, JAX, Dask, ...). Integers promote to the
+        default float.
+    axis : int, tuple of int or None, default -1
+        Axis or axes normalised jointly; None normalises over all axes.
+    temperature : float or array, default 1.0
+        T ≥ 0, or an array broadcastable against ``x`` with the reduced axes of length 1.
+        T = 0 gives :func:`hardmax`; T = inf the uniform distribution over admissible entries.
+    where : array of bool, optional
+        Entries that take part; False entries get probability exactly 0.
+    dtype : dtype, optional
+        Output dtype (default: the input's floating dtype).
+
+    Returns
+    -------
+    array
+        Probabilities summing to 1 along ``axis``, same array kind and shape as ``x``.
+
+    Notes
+    -----
+    Extended reals are limits: −inf entries get 0; if a row holds +inf entries they share the
+    mass equally and every finite entry gets 0, whatever the temperature; a row whose entries
+    are all −inf or masked gives all zeros (never NaN). A NaN makes its row NaN, and only that
+    row. The computation splits ``x − max`` exactly (TwoSum) and divides by T in double-word
+    arithmetic, so results are within 2 ulp of the exact value even for rows spread over
+    hundreds of units, where the textbook max-shift loses hundreds of ulp.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import softmax
+    >>> softmax(np.array([1.0, 2.0, 3.0]))
+    array([0.09003057, 0.24472847, 0.66524096])
+    >>> softmax(np.array([1.0, 2.0, 3.0]), temperature=0)
+    array([0., 0., 1.])
+    >>> softmax(np.array([[0.0, np.inf, np.inf], [-np.inf, -np.inf, -np.inf]]))
+    array([[0. , 0.5, 0.5],
+           [0. , 0. , 0. ]])
+    """
+    prep, axes, temp, mask = _setup("softmax", x, axis, temperature, where, dtype)
+    xp, out_dtype = prep.xp, prep.out_dtype
+    if is_numpy(prep.raw):
+        res = _fast.softmax(prep, axes, temp, mask, log=False)
+        if res is not None:
+            return finish(xp, res, out_dtype)
+    xc = prep.x
+    if not axes:
+        return finish(xp, pointwise(xp, xc, mask, log=False), out_dtype)
+    return finish(xp, softmax_generic(xp, xc, axes, temp, mask), out_dtype)
+
+
+@_quiet
+def log_softmax(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r"""Log of the softmax: :math:`x_i/T - \log\sum_j e^{x_j/T}`, computed without forming p.
+
+    Parameters
+    ----------
+    x, axis, temperature, where, dtype
+        As for :func:`softmax`.
+
+    Returns
+    -------
+    array
+        Log-probabilities (≤ 0) with the shape of ``x``; excluded entries are −inf.
+
+    Notes
+    -----
+    The normaliser is ``max + T·log1p(s)`` where ``s`` sums the non-maximal terms, so the
+    largest entry's log-probability stays accurate when the others are tiny. Edge cases as for
+    :func:`softmax`: masked and −inf entries give −inf; in a row holding +inf entries those get
+    ``−log k`` (k of them) and the rest −inf; an empty row gives −inf everywhere. At T = 0 the
+    maxima get ``−log k``; at T = inf every admissible entry gets ``−log n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import log_softmax
+    >>> log_softmax(np.array([1.0, 2.0, 3.0]))
+    array([-2.40760596, -1.40760596, -0.40760596])
+    >>> log_softmax(np.array([0.0, -1000.0]))
+    array([    0., -1000.])
+    """
+    prep, axes, temp, mask = _setup("log_softmax", x, axis, temperature, where, dtype)
+    xp, out_dtype = prep.xp, prep.out_dtype
+    if is_numpy(prep.raw):
+        res = _fast.softmax(prep, axes, temp, mask, log=True)
+        if res is not None:
+            return finish(xp, res, out_dtype)
+    xc = prep.x
+    if not axes:
+        return finish(xp, pointwise(xp, xc, mask, log=True), out_dtype)
+    return finish(xp, log_softmax_generic(xp, xc, axes, temp, mask), out_dtype)
+
+
+@_quiet
+def logsumexp(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    b: Any = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+    dtype: Any = None,
+) -> Any:
+    r"""Smooth maximum :math:`T \log \sum_i b_i e^{x_i/T}` (b = 1 by default).
+
+    Parameters
+    ----------
+    x, axis, temperature, where, dtype
+        As for :func:`softmax`. Note the default ``axis=-1`` (SciPy's default is None).
+    b : array_like, optional
+        Weights broadcastable to ``x`` (as in ``scipy.special.logsumexp``); entries with
+        ``b == 0`` are excluded like masked ones. Negative weights need ``return_sign=True``
+        when the weighted sum is negative, otherwise the result is NaN (as in SciPy).
+    keepdims : bool, default False
+        Keep the reduced axes with length 1.
+    return_sign : bool, default False
+        Also return the sign of the weighted sum (+1, −1, or 0 for an empty or zero sum).
+
+    Returns
+    -------
+    array, or (array, array) with ``return_sign``
+        The reduced result; its gradient with respect to ``x`` is ``softmax(x, temperature=T)``.
+
+    Notes
+    -----
+    Computed as ``max + T·log1p(s)`` with ``s`` the accurate sum of the non-maximal terms.
+    T → 0 gives the maximum; T = inf gives +inf when more than one entry is admissible
+    (without weights), the entry itself when exactly one is, and with weights summing to W:
+    +inf if W > 1, the weighted mean if W == 1, −inf if W < 1. A row with +inf gives +inf; an
+    empty row gives −inf (sign 0). The result can cancel (``max < 0 < log1p(s)``): its error is
+    then bounded by a few ulp of ``|max|``, which is the conditioning of the problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import logsumexp
+    >>> logsumexp(np.array([1.0, 2.0, 3.0]))
+    np.float64(3.40760596444438)
+    >>> logsumexp(np.array([1.0, 2.0, 3.0]), temperature=0)
+    np.float64(3.0)
+    >>> logsumexp(np.array([[0.0, 0.0], [-np.inf, -np.inf]]), axis=1)
+    array([0.69314718,       -inf])
+    >>> logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, -2.0]), return_sign=True)
+    (np.float64(0.0), np.float64(-1.0))
+    """
+    fn = "logsumexp"
+    prep, axes, temp, mask = _setup(fn, x, axis, temperature, where, dtype)
+    xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
+    weights = None
+    if b is not None:
+        weights = _prepare_weights(xp, b, xc, fn)
+        nz = weights != 0
+        mask = nz if mask is None else (mask & nz)
+    if is_numpy(prep.raw) and weights is None:
+        res = _fast.logsumexp(prep, axes, temp, mask)
+        if res is not None:
+            lse = res
+            sign = None
+            if return_sign:
+                sign = xp.where(lse > -math.inf, 1.0, 0.0)
+                sign = xp.where(xp.isnan(lse), math.nan, sign)
+            return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
+    lse, sign = logsumexp_generic(xp, xc, axes, temp, mask, weights, return_sign)
+    return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
+
+
+def _lse_out(
+    xp: Any,
+    lse: Array,
+    sign: Array | None,
+    axes: tuple[int, ...],
+    keepdims: bool,
+    return_sign: bool,
+    out_dtype: Any,
+) -> Any:
+    if not keepdims:
+        lse = squeeze_axes(xp, lse, axes)
+        if sign is not None:
+            sign = squeeze_axes(xp, sign, axes)
+    lse = finish(xp, lse, out_dtype)
+    if return_sign:
+        return lse, finish(xp, sign, out_dtype)
+    return lse
+
+
+def _prepare_weights(xp: Any, b: Any, like: Array, fn: str) -> Array:
+    prep = prepare(b, name="b", fn=fn)
+    w = prep.x
+    if prep.xp is not xp:
+        w = xp.asarray(np.asarray(w), device=device_of(like))
+    w = xp.astype(w, like.dtype)
+    try:
+        target = np.broadcast_shapes(tuple(w.shape), tuple(like.shape))
+    except ValueError:
+        target = None
+    if target != tuple(like.shape):
+        raise ValueError(
+            f"{fn}: b of shape {tuple(w.shape)} does not broadcast to the input's shape "
+            f"{tuple(like.shape)}"
+        )
+    return xp.broadcast_to(w, like.shape)
+
+
+@_quiet
+def hardmax(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r"""The T → 0 limit of softmax: the maxima of each row share the mass equally.
+
+    Parameters
+    ----------
+    x, axis, where, dtype
+        As for :func:`softmax`.
+
+    Returns
+    -------
+    array
+        ``1/k`` on the k maximal entries of each row, 0 elsewhere; an empty row (all masked or
+        −inf) gives zeros, a row holding NaN gives NaN.
+
+    Notes
+    -----
+    Piecewise constant: its derivative is zero almost everywhere (and undefined at ties).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import hardmax
+    >>> hardmax(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]]))
+    array([[0. , 0.5, 0.5],
+           [1. , 0. , 0. ]])
+    """
+    prep, axes, _, mask = _setup("hardmax", x, axis, 1.0, where, dtype)
+    xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
+    if not axes:
+        return finish(xp, pointwise(xp, xc, mask, log=False), out_dtype)
+    if mask is not None:
+        xc = xp.where(mask, xc, full_like_scalar(xp, xc, -math.inf))
+    m = xp.max(xc, axis=axes, keepdims=True)
+    h = hardmax_from(xp, xc, m, axes)
+    h = apply_where(xp, xp.isnan(m), math.nan, h)
+    return finish(xp, h, out_dtype)
