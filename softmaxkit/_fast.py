@@ -1,23 +1,26 @@
-"""NumPy fast path for softmax, log_softmax and logsumexp over one axis.
+"""NumPy fast path for softmax, log_softmax and logsumexp over the last axis.
 
-The generic array-API path makes a dozen full passes over the array with full-size temporaries.
-Here rows are processed in blocks that fit in a core's cache, with preallocated scratch buffers
-(``out=`` everywhere) and on a small thread pool (NumPy releases the GIL inside ufuncs), so the
-array is read from memory once and the result written once; the arithmetic is the same as the
-generic path's (TwoSum for x − max, double-word division by T, log1p of the non-maximal terms).
+The generic array-API kernel makes a dozen full passes over the array with full-size
+temporaries. Here rows are processed in blocks that fit in a core's cache, with per-thread
+scratch buffers (``out=`` everywhere), on a small thread pool (NumPy releases the GIL inside
+ufuncs), so the array is read from memory once and the result written once.
 
-* Narrow rows (n ≤ ``_NARROW``) are transposed block by block, so every reduction runs over
-  contiguous memory instead of one short row at a time.
-* Wide rows (n > ``_WIDE``) are processed one row at a time in column chunks: the maximum, then
-  the sum of exponentials, then the output (exponentials recomputed, which is cheaper than a
-  second round trip through memory).
-* float16/float32 are computed in float64 block by block (no rounding before the last one
-  matters), float64 with the error-free transformations.
+The arithmetic is chosen per block, always to the generic path's accuracy:
 
-Special blocks (a NaN, ±inf, or an entry that makes the sum non-finite) are handed to the
-generic path, which resolves their limits; the fast path returns None for anything it does not
-cover (masks, temperature arrays, T = 0 or inf, several axes, other dtypes), and the caller then
-uses the generic path. Both paths are tested to agree.
+* **Moderate blocks** (every entry in [-700, 690 − log n], the common case): no shift at all.
+  ``exp(x)`` of an exact input is within 1 ulp, so ``p = exp(x) / Σ exp(x)`` is as accurate
+  as the shifted form and needs neither the max nor TwoSum. For log_softmax and logsumexp
+  the sum of the *other* terms relative to the largest, ``s = Σ_{j≠k} exp(x_j) / exp(x_k)``,
+  gives ``LSE = max + log1p(s)``, carried as a double-word ``hi + lo`` so that
+  ``log_softmax = (x − hi) − lo`` rounds once relative to the result.
+* **Other finite blocks**: the max-shift with TwoSum and double-word division by T, as in the
+  generic kernel.
+* **Blocks holding NaN or ±inf**: the generic kernel, which resolves those rows' limits.
+
+Narrow rows (n ≤ ``_NARROW``) are transposed block by block so reductions run over contiguous
+memory. float16/float32 are computed in float64 (so no rounding but the last matters). The fast
+path returns None for what it does not cover (masks, temperature arrays, T = 0 or inf, several
+axes, other dtypes); the caller then uses the generic path. Both paths are tested to agree.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -38,10 +42,12 @@ from softmaxkit._kernel import (
     softmax_generic,
 )
 
-_BLOCK = 1 << 14  # elements per block: a few float64 buffers of this size stay in L2
-_NARROW = 16
-_WIDE = 1 << 15
-_PARALLEL_MIN = 1 << 17  # below this many elements threads cost more than they give
+_BLOCK = 1 << 15  # elements per block: the float64 scratch buffers stay in L2
+_NARROW = 32
+_PARALLEL_MIN = 1 << 16  # below this many elements threads cost more than they give
+_GEMV_MAX = 64
+_ROWWISE_MIN = 2048  # from this row length a loop of scalar ufunc calls beats broadcasting
+_LOW, _HIGH = -700.0, 690.0  # exp stays normal and finite on [_LOW, _HIGH - log n]
 
 _np_ns: Any = None
 _pool: ThreadPoolExecutor | None = None
@@ -81,14 +87,14 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _scratch(shape: tuple[int, ...], k: int) -> list[np.ndarray]:
-    """k float64 buffers of ``shape`` owned by the calling thread (reused across calls)."""
-    key = (shape, k)
-    bufs = getattr(_local, "bufs", None)
-    if bufs is None or bufs[0] != key:
-        bufs = (key, [np.empty(shape, dtype=np.float64) for _ in range(k)])
-        _local.bufs = bufs
-    return bufs[1]
+def _scratch(shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 buffer of ``shape`` owned by the calling thread (reused across calls)."""
+    buf = getattr(_local, "buf", None)
+    size = math.prod(shape)
+    if buf is None or buf.size < size:
+        buf = np.empty(max(size, _BLOCK), dtype=np.float64)
+        _local.buf = buf
+    return buf[:size].reshape(shape)
 
 
 def _supported(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any) -> bool:
@@ -100,199 +106,242 @@ def _supported(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: A
         and axes == (raw.ndim - 1,)
         and raw.dtype in (np.float64, np.float32, np.float16)
         and np.dtype(prep.out_dtype) in (np.float64, np.float32, np.float16)
-        and raw.shape[-1] > 0
         and raw.size > 0
     )
 
 
-def _shift(v: np.ndarray, m: np.ndarray, ax: int, exact: bool, t: float | None,
-           bufs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-    """(x − m)/T as hi (+ lo) in float64 scratch buffers; lo is None when not needed."""
-    hi = np.subtract(v, m, out=bufs[0], dtype=np.float64)
-    if not exact:
-        # Half/single input computed in double: the rounding of hi (and of hi / T) is far
-        # below the result's precision, so no error term is needed.
-        if t is not None:
-            np.divide(hi, t, out=hi)
-        return hi, None
-    bb = np.subtract(hi, v, out=bufs[1])
-    lo = np.subtract(hi, bb, out=bufs[2])
-    np.subtract(v, lo, out=lo)
-    np.add(bb, m, out=bb)
-    np.subtract(lo, bb, out=lo)
-    if t is not None:
-        q, r = divide_dw(_namespace(), hi, lo, t)
-        np.copyto(bufs[0], q)
-        np.copyto(bufs[2], r)
-        return bufs[0], bufs[2]
-    return hi, lo
+def _by_row(op: Any, a: np.ndarray, col: np.ndarray, out: np.ndarray) -> None:
+    """``op(a, col, out=out)`` for a column ``col`` broadcast along the rows of 2-D ``a``.
 
-
-def _block(v: np.ndarray, ax: int, exact: bool, t: float | None, log: bool,
-           mode: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None:
-    """Process one block; ``v`` is 2-D, rows along the axis other than ``ax``.
-
-    Returns (result_in_scratch, m, big_l) or None when the block holds special values.
-    mode: "softmax" | "log" | "lse".
+    NumPy's broadcast inner loop is slow for this pattern; with long rows one call per row
+    with a Python scalar takes the fast scalar loop instead.
     """
-    bufs = _scratch(v.shape, 4)
-    if mode == "softmax":
-        m = np.max(v, axis=ax, keepdims=True)
-        idx = None
+    if a.ndim == 2 and col.ndim == 2 and col.shape[0] == a.shape[0] and col.shape[1] == 1 \
+            and a.shape[1] >= _ROWWISE_MIN:
+        for i, c in enumerate(col[:, 0].tolist()):
+            op(a[i], c, out=out[i], casting="same_kind")
     else:
+        op(a, col, out=out, casting="same_kind")
+
+
+class _Job:
+    """One call: the input as 2-D rows, the output, and the per-block arithmetic."""
+
+    def __init__(self, prep: Prepared, temp: Temperature, mode: str) -> None:
+        raw = prep.raw
+        self.n = raw.shape[-1]
+        self.x2 = raw.reshape(-1, self.n)
+        self.mode = mode
+        self.temp = temp
+        self.t: float | None = None if temp.kind == "one" else float(temp.value)
+        self.double = raw.dtype == np.float64
+        out_dtype = np.dtype(prep.out_dtype)
+        cols = 1 if mode == "lse" else self.n
+        self.out2 = np.empty((self.x2.shape[0], cols), dtype=out_dtype)
+        self.high = _HIGH - math.log(self.n)
+        # Unshifted exp needs the exact input: fine for float64 at T = 1, and for lower
+        # precisions at any T (x / T in float64 is exact enough for their results).
+        self.unshifted_ok = self.t is None or not self.double
+
+    # -- the three kinds of block -------------------------------------------------------
+
+    def block(self, v: np.ndarray, ax: int, dst: np.ndarray) -> bool:
+        """Write the result for rows of ``v`` (reduced along ``ax``) into ``dst`` (row layout).
+
+        Returns False when the block holds NaN or ±inf (the caller then uses the generic
+        kernel).
+        """
+        if self.unshifted_ok:
+            lo, hi = float(np.min(v)), float(np.max(v))
+            if self.t is not None:
+                lo, hi = lo / self.t, hi / self.t
+            if lo >= _LOW and hi <= self.high:
+                if self.mode == "softmax":
+                    self._softmax_unshifted(v, ax, dst)
+                elif ax == 0:
+                    self._log_unshifted_columns(v, dst)
+                else:
+                    self._log_unshifted_rows(v, dst)
+                return True
+        res = self._shifted(v, ax)
+        if res is None:
+            return False
+        self._store(res, ax, dst)
+        return True
+
+    def _store(self, val: np.ndarray, ax: int, dst: np.ndarray) -> None:
+        if ax == 0:
+            val = val.T
+        if self.mode == "lse":
+            dst[...] = val.reshape(dst.shape)
+        else:
+            np.copyto(dst, val, casting="same_kind")
+
+    def _scaled_exp(self, v: np.ndarray) -> np.ndarray:
+        e = _scratch(v.shape)
+        if self.t is None:
+            np.exp(v, out=e, dtype=np.float64)
+        else:
+            np.divide(v, self.t, out=e, dtype=np.float64)
+            np.exp(e, out=e)
+        return e
+
+    def _softmax_unshifted(self, v: np.ndarray, ax: int, dst: np.ndarray) -> None:
+        """p = exp(x) / Σ exp(x), the last operation writing straight into ``dst``."""
+        e = self._scaled_exp(v)
+        if ax == 1 and v.shape[1] <= _GEMV_MAX:
+            # Row sums of short rows: a matrix-vector product is far faster than a reduction
+            # over a short contiguous axis (the rows are short, so its error is that of np.sum).
+            total = np.matmul(e, np.ones(v.shape[1]))[:, None]
+        else:
+            total = np.sum(e, axis=ax, keepdims=True)
+        if ax == 0:
+            np.divide(e, total, out=e)
+            np.copyto(dst, e.T, casting="same_kind")
+        elif dst.dtype == np.float64:
+            _by_row(np.divide, e, total, dst)
+        else:
+            # A rounding in float64 is invisible after the cast: multiply by the reciprocal.
+            _by_row(np.multiply, e, 1.0 / total, dst)
+
+    def _lse_parts(self, m_raw: np.ndarray, top: np.ndarray, rest: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(m, L, lse) per row from the max, exp(max) and the sum of the other exponentials."""
+        m = m_raw if self.t is None else m_raw / self.t
+        big_l = np.log1p(rest / top)
+        lse = m_raw + (big_l if self.t is None else self.t * big_l)
+        return m, big_l, lse
+
+    def _write_log(self, v: np.ndarray, m: np.ndarray, big_l: np.ndarray,
+                   out: np.ndarray) -> np.ndarray:
+        """out = x/T − (m + L), with m + L carried as a double word so it rounds once."""
+        hi = m + big_l
+        bb = hi - m
+        lo = (m - (hi - bb)) + (big_l - bb)
+        tmp = _scratch(v.shape) if out.dtype != np.float64 else out
+        if self.t is None:
+            _by_row(np.subtract, v, hi, tmp)
+        else:
+            np.divide(v, self.t, out=tmp, dtype=np.float64)
+            _by_row(np.subtract, tmp, hi, tmp)
+        _by_row(np.subtract, tmp, lo, out)
+        return out
+
+    def _log_unshifted_rows(self, v: np.ndarray, dst: np.ndarray) -> None:
+        """log_softmax / logsumexp for wide rows: argmax picks the term left out of s."""
+        e = self._scaled_exp(v)
+        idx = np.argmax(v, axis=1, keepdims=True)
+        m_raw = np.take_along_axis(v, idx, axis=1).astype(np.float64)
+        top = np.take_along_axis(e, idx, axis=1)
+        np.put_along_axis(e, idx, 0.0, axis=1)
+        rest = np.sum(e, axis=1, keepdims=True)
+        m, big_l, lse = self._lse_parts(m_raw, top, rest)
+        if self.mode == "lse":
+            dst[...] = lse
+        else:
+            self._write_log(v, m, big_l, dst)
+
+    def _log_unshifted_columns(self, vt: np.ndarray, dst: np.ndarray) -> None:
+        """log_softmax / logsumexp for narrow rows, transposed: one pass per column keeps
+        the running max and the running sum of everything but the max."""
+        e = self._scaled_exp(vt)
+        top = e[0].copy()
+        rest = np.zeros_like(top)
+        tmp = np.empty_like(top)
+        m_raw = vt[0].astype(np.float64)
+        for j in range(1, vt.shape[0]):
+            np.minimum(top, e[j], out=tmp)
+            rest += tmp
+            np.maximum(top, e[j], out=top)
+            np.maximum(m_raw, vt[j], out=m_raw)
+        m, big_l, lse = self._lse_parts(m_raw, top, rest)
+        if self.mode == "lse":
+            dst[...] = lse.reshape(dst.shape)
+            return
+        out = self._write_log(vt, m, big_l, e)
+        np.copyto(dst, out.T, casting="same_kind")
+
+    def _shifted(self, v: np.ndarray, ax: int) -> np.ndarray | None:
+        """Max-shift, TwoSum and double-word division (float64 only needs the error terms)."""
+        xp = _namespace()
         idx = np.argmax(v, axis=ax, keepdims=True)
         m = np.take_along_axis(v, idx, axis=ax)
-    if not np.isfinite(m).all():
-        return None
-    hi, lo = _shift(v, m, ax, exact, t, bufs)
-    e = np.exp(hi, out=bufs[1])
-    if lo is not None:
-        corr = np.multiply(e, lo, out=bufs[3])
-        np.add(e, corr, out=e)
-    if mode == "softmax":
-        total = np.sum(e, axis=ax, keepdims=True)
-        if not np.isfinite(total).all():
+        if not np.isfinite(m).all():
             return None
-        np.divide(e, total, out=e)
-        return e, None, None
-    np.put_along_axis(e, idx, 0.0, axis=ax)
-    s = np.sum(e, axis=ax, keepdims=True)
-    if not np.isfinite(s).all():
-        return None
-    big_l = np.log1p(s)
-    if mode == "lse":
-        return big_l, m, big_l
-    np.subtract(hi, big_l, out=hi)
-    if lo is not None:
-        np.add(hi, lo, out=hi)
-    return hi, m, big_l
-
-
-def _generic_rows(prep: Prepared, rows: np.ndarray, temp: Temperature, mode: str) -> np.ndarray:
-    """Fallback for a block with special values: the generic kernel on those rows."""
-    xp = _namespace()
-    rows = rows.astype(np.float64) if rows.dtype != np.float64 else rows
-    if mode == "softmax":
-        return softmax_generic(xp, rows, (1,), temp, None)
-    if mode == "log":
-        return log_softmax_generic(xp, rows, (1,), temp, None)
-    return logsumexp_generic(xp, rows, (1,), temp, None)[0]
-
-
-def _run(prep: Prepared, temp: Temperature, mode: str) -> np.ndarray:
-    raw = prep.raw
-    n = raw.shape[-1]
-    x2 = raw.reshape(-1, n)
-    rows = x2.shape[0]
-    out_dtype = np.dtype(prep.out_dtype)
-    if mode == "lse":
-        out2 = np.empty((rows, 1), dtype=out_dtype)
-    else:
-        out2 = np.empty((rows, n), dtype=out_dtype)
-    exact = raw.dtype == np.float64
-    t = None if temp.kind == "one" else float(temp.value)
-
-    if n > _WIDE:
-        tasks = [(i, i + 1) for i in range(rows)]
-        worker = _wide_worker
-    else:
-        per = max(1, _BLOCK // n)
-        tasks = [(i, min(rows, i + per)) for i in range(0, rows, per)]
-        worker = _narrow_worker if n <= _NARROW else _row_worker
-
-    def job(span: tuple[int, int]) -> None:
-        worker(prep, x2, out2, span, exact, t, temp, mode)
-
-    if raw.size >= _PARALLEL_MIN and len(tasks) > 1 and num_threads() > 1:
-        ex = _executor()
-        nthreads = num_threads()
-        # Few large tasks per thread keep the dispatch overhead small.
-        chunks = [tasks[i::nthreads] for i in range(nthreads)]
-        futures = [ex.submit(lambda c=c: [job(s) for s in c]) for c in chunks if c]
-        for f in futures:
-            f.result()
-    else:
-        for span in tasks:
-            job(span)
-    if mode == "lse":
-        return out2.reshape(raw.shape[:-1] + (1,))
-    return out2.reshape(raw.shape)
-
-
-def _finish_block(out: np.ndarray, res: tuple | None, mode: str, transpose: bool,
-                  prep: Prepared, rows: np.ndarray, temp: Temperature,
-                  t: float | None) -> None:
-    if res is None:
-        out[...] = _generic_rows(prep, rows, temp, mode)
-        return
-    val, m, big_l = res
-    if mode == "lse":
-        lse = m + (big_l if t is None else t * big_l)
-        out[...] = lse.T if transpose else lse
-        return
-    out[...] = val.T if transpose else val
-
-
-def _row_worker(prep, x2, out2, span, exact, t, temp, mode) -> None:
-    v = x2[span[0]:span[1]]
-    res = _block(v, 1, exact, t, mode == "log", mode)
-    _finish_block(out2[span[0]:span[1]], res, mode, False, prep, v, temp, t)
-
-
-def _narrow_worker(prep, x2, out2, span, exact, t, temp, mode) -> None:
-    v = np.ascontiguousarray(x2[span[0]:span[1]].T)
-    res = _block(v, 0, exact, t, mode == "log", mode)
-    _finish_block(out2[span[0]:span[1]], res, mode, True, prep, x2[span[0]:span[1]], temp, t)
-
-
-def _wide_worker(prep, x2, out2, span, exact, t, temp, mode) -> None:
-    """One long row in column chunks: max, then the sum, then the output."""
-    i = span[0]
-    row = x2[i]
-    n = row.shape[0]
-    out = out2[i]
-    mi = int(np.argmax(row))
-    m = row[mi]
-    if not math.isfinite(float(m)):
-        out[...] = _generic_rows(prep, x2[i:i + 1], temp, mode)[0]
-        return
-    m_arr = np.asarray(m, dtype=row.dtype).reshape(1)
-    chunk = _BLOCK
-    total = 0.0
-    for c0 in range(0, n, chunk):
-        c1 = min(n, c0 + chunk)
-        bufs = _scratch((c1 - c0,), 4)
-        hi, lo = _shift(row[c0:c1], m_arr, 0, exact, t, bufs)
-        e = np.exp(hi, out=bufs[1])
-        if lo is not None:
-            np.multiply(e, lo, out=bufs[3])
-            np.add(e, bufs[3], out=e)
-        if c0 <= mi < c1 and mode != "softmax":
-            e[mi - c0] = 0.0
-        total += float(np.sum(e))
-    if not math.isfinite(total):
-        out[...] = _generic_rows(prep, x2[i:i + 1], temp, mode)[0]
-        return
-    if mode == "lse":
-        big_l = math.log1p(total)
-        out[0] = float(m) + (big_l if t is None else t * big_l)
-        return
-    big_l = math.log1p(total) if mode == "log" else 0.0
-    for c0 in range(0, n, chunk):
-        c1 = min(n, c0 + chunk)
-        bufs = _scratch((c1 - c0,), 4)
-        hi, lo = _shift(row[c0:c1], m_arr, 0, exact, t, bufs)
-        if mode == "log":
-            np.subtract(hi, big_l, out=hi)
-            if lo is not None:
-                np.add(hi, lo, out=hi)
-            out[c0:c1] = hi
+        v64 = v.astype(np.float64) if v.dtype != np.float64 else v
+        m = m.astype(np.float64)
+        hi = v64 - m
+        if self.double:
+            bb = hi - v64
+            lo = (v64 - (hi - bb)) - (m + bb)
+            if self.t is not None:
+                hi, lo = divide_dw(xp, hi, lo, self.t)
         else:
-            e = np.exp(hi, out=bufs[1])
-            if lo is not None:
-                np.multiply(e, lo, out=bufs[3])
-                np.add(e, bufs[3], out=e)
-            np.divide(e, total, out=out[c0:c1], casting="same_kind")
+            lo = None
+            if self.t is not None:
+                hi = hi / self.t
+        e = np.exp(hi)
+        if lo is not None:
+            e += e * lo
+        if not np.isfinite(e).all():
+            return None
+        if self.mode == "softmax":
+            return e / np.sum(e, axis=ax, keepdims=True)
+        np.put_along_axis(e, idx, 0.0, axis=ax)
+        big_l = np.log1p(np.sum(e, axis=ax, keepdims=True))
+        if self.mode == "lse":
+            return m + (big_l if self.t is None else self.t * big_l)
+        out = hi - big_l
+        if lo is not None:
+            out += lo
+        return out
+
+    def generic(self, rows: np.ndarray) -> np.ndarray:
+        """The generic kernel on rows holding NaN or ±inf."""
+        xp = _namespace()
+        rows = rows.astype(np.float64) if rows.dtype != np.float64 else rows
+        if self.mode == "softmax":
+            return softmax_generic(xp, rows, (1,), self.temp, None)
+        if self.mode == "log":
+            return log_softmax_generic(xp, rows, (1,), self.temp, None)
+        return logsumexp_generic(xp, rows, (1,), self.temp, None)[0]
+
+    # -- drivers --------------------------------------------------------------------------
+
+    def rows(self, r0: int, r1: int) -> None:
+        """Compute rows r0:r1 (row layout, or transposed for narrow rows)."""
+        # Floating-point error state is per thread: set it in the worker too.
+        with np.errstate(all="ignore"):
+            self._rows(r0, r1)
+
+    def _rows(self, r0: int, r1: int) -> None:
+        src = self.x2[r0:r1]
+        dst = self.out2[r0:r1]
+        narrow = self.n <= _NARROW and r1 - r0 > 1
+        if narrow and self.mode == "softmax":
+            # Softmax of narrow rows needs no per-row maximum: stay in row layout.
+            narrow = False
+        v = np.ascontiguousarray(src.T) if narrow else src
+        if not self.block(v, 0 if narrow else 1, dst):
+            dst[...] = self.generic(src)
+
+    def run(self) -> np.ndarray:
+        nrows = self.x2.shape[0]
+        per = max(1, _BLOCK // max(self.n, 1))
+        spans = [(i, min(nrows, i + per)) for i in range(0, nrows, per)]
+        nthreads = num_threads()
+        if self.x2.size >= _PARALLEL_MIN and len(spans) > 1 and nthreads > 1:
+            groups = [spans[i::nthreads] for i in range(nthreads)]
+            work: list[Callable[[], None]] = [
+                (lambda g=g: [self.rows(a, b) for a, b in g]) for g in groups if g
+            ]
+            futures = [_executor().submit(w) for w in work]
+            for f in futures:
+                f.result()
+        else:
+            for a, b in spans:
+                self.rows(a, b)
+        return self.out2
 
 
 def softmax(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any, *,
@@ -300,7 +349,8 @@ def softmax(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any,
     """softmax / log_softmax on the fast path, or None when not covered."""
     if not _supported(prep, axes, temp, mask):
         return None
-    return _run(prep, temp, "log" if log else "softmax")
+    out = _Job(prep, temp, "log" if log else "softmax").run()
+    return out.reshape(prep.raw.shape)
 
 
 def logsumexp(prep: Prepared, axes: tuple[int, ...], temp: Temperature,
@@ -308,4 +358,5 @@ def logsumexp(prep: Prepared, axes: tuple[int, ...], temp: Temperature,
     """logsumexp with kept dims on the fast path, or None when not covered."""
     if not _supported(prep, axes, temp, mask):
         return None
-    return _run(prep, temp, "lse")
+    out = _Job(prep, temp, "lse").run()
+    return out.reshape((*prep.raw.shape[:-1], 1))
