@@ -119,9 +119,11 @@ def _by_row(op: Any, a: np.ndarray, col: np.ndarray, out: np.ndarray) -> None:
     if a.ndim == 2 and col.ndim == 2 and col.shape[0] == a.shape[0] and col.shape[1] == 1 \
             and a.shape[1] >= _ROWWISE_MIN:
         for i, c in enumerate(col[:, 0].tolist()):
-            op(a[i], c, out=out[i], casting="same_kind")
+            # dtype: a Python scalar is "weak", so without it float32 rows would be computed
+            # in float32.
+            op(a[i], c, out=out[i], casting="same_kind", dtype=np.float64)
     else:
-        op(a, col, out=out, casting="same_kind")
+        op(a, col, out=out, casting="same_kind", dtype=np.float64)
 
 
 class _Job:
@@ -140,8 +142,12 @@ class _Job:
         self.out2 = np.empty((self.x2.shape[0], cols), dtype=out_dtype)
         self.high = _HIGH - math.log(self.n)
         # Unshifted exp needs the exact input: fine for float64 at T = 1, and for lower
-        # precisions at any T (x / T in float64 is exact enough for their results).
-        self.unshifted_ok = self.t is None or not self.double
+        # precisions at any T (x / T in float64 is exact enough for their results). For a
+        # float64 logsumexp the common error of exp(max) would show where the result cancels
+        # (max < 0 < log1p(s)), so it keeps the shifted error-free form.
+        self.unshifted_ok = (self.t is None or not self.double) and not (
+            self.double and mode == "lse"
+        )
 
     # -- the three kinds of block -------------------------------------------------------
 
@@ -314,9 +320,51 @@ class _Job:
         with np.errstate(all="ignore"):
             self._rows(r0, r1)
 
+    def _wide_row(self, row: np.ndarray, dst: np.ndarray) -> bool:
+        """One row longer than a block, in cache-sized column chunks: the sums first, then
+        the output (exponentials recomputed: cheaper than a second trip through memory)."""
+        if not self.unshifted_ok:
+            return False
+        lo, hi = float(np.min(row)), float(np.max(row))
+        if self.t is not None:
+            lo, hi = lo / self.t, hi / self.t
+        if not (lo >= _LOW and hi <= self.high):
+            return False
+        n = row.shape[0]
+        chunks = [(c, min(n, c + _BLOCK)) for c in range(0, n, _BLOCK)]
+        if self.mode == "softmax":
+            total = math.fsum(float(np.sum(self._scaled_exp(row[a:b]))) for a, b in chunks)
+            for a, b in chunks:
+                e = self._scaled_exp(row[a:b])
+                if dst.dtype == np.float64:
+                    np.divide(e, total, out=dst[a:b])
+                else:
+                    np.multiply(e, 1.0 / total, out=dst[a:b], casting="same_kind")
+            return True
+        k = int(np.argmax(row))
+        parts = []
+        top = 0.0
+        for a, b in chunks:
+            e = self._scaled_exp(row[a:b])
+            if a <= k < b:
+                top = float(e[k - a])
+                e[k - a] = 0.0
+            parts.append(float(np.sum(e)))
+        m, big_l, lse = self._lse_parts(
+            np.full((1, 1), float(row[k])), np.full((1, 1), top), np.full((1, 1), math.fsum(parts))
+        )
+        if self.mode == "lse":
+            dst[...] = lse.reshape(dst.shape)
+            return True
+        for a, b in chunks:
+            self._write_log(row[None, a:b], m, big_l, dst[None, a:b])
+        return True
+
     def _rows(self, r0: int, r1: int) -> None:
         src = self.x2[r0:r1]
         dst = self.out2[r0:r1]
+        if self.n > _BLOCK and r1 - r0 == 1 and self._wide_row(src[0], dst[0]):
+            return
         narrow = self.n <= _NARROW and r1 - r0 > 1
         if narrow and self.mode == "softmax":
             # Softmax of narrow rows needs no per-row maximum: stay in row layout.
