@@ -146,6 +146,9 @@ def analyse(
     hi = xf - m0
     bb = hi - xf
     lo = (xf - (hi - bb)) + (-m0 - bb)
+    # x − m can overflow to −inf for finite x (a spread beyond 1.8e308): that entry's
+    # probability is 0 and it needs no error term.
+    lo = xp.where(xp.isfinite(hi), lo, zero)
     if temp.kind == "scalar":
         q, r = divide_dw(xp, hi, lo, float(temp.value))
     elif temp.kind == "array":

@@ -285,8 +285,12 @@ def _lse_out(
             sign = squeeze_axes(xp, sign, axes)
     lse = finish(xp, lse, out_dtype)
     if return_sign:
-        return lse, finish(xp, sign, out_dtype)
-    return lse
+        sign = finish(xp, sign, out_dtype)
+    if isinstance(lse, np.ndarray) and lse.ndim == 0:
+        # Like NumPy's own reductions (and SciPy's logsumexp): a NumPy scalar, not a 0-d array.
+        lse = lse[()]
+        sign = sign[()] if return_sign else sign
+    return (lse, sign) if return_sign else lse
 
 
 def _prepare_weights(xp: Any, b: Any, like: Array, fn: str) -> Array:
