@@ -11,5 +11,5 @@ a boolean ``where=`` mask, and extended reals (``±inf`` act as limits, never a 
 
 from softmaxkit.maps import hardmax, log_softmax, logsumexp, softmax
 
-__all__ = sorted(["hardmax", "log_softmax", "logsumexp", "softmax"])
+__all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 __version__ = "0.1.0"

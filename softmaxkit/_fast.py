@@ -45,7 +45,6 @@ from softmaxkit._kernel import (
 _BLOCK = 1 << 15  # elements per block: the float64 scratch buffers stay in L2
 _NARROW = 32
 _PARALLEL_MIN = 1 << 16  # below this many elements threads cost more than they give
-_GEMV_MAX = 64
 _ROWWISE_MIN = 2048  # from this row length a loop of scalar ufunc calls beats broadcasting
 _LOW, _HIGH = -700.0, 690.0  # exp stays normal and finite on [_LOW, _HIGH - log n]
 
@@ -126,6 +125,20 @@ def _by_row(op: Any, a: np.ndarray, col: np.ndarray, out: np.ndarray) -> None:
         op(a, col, out=out, casting="same_kind", dtype=np.float64)
 
 
+def _sum_rows(e: np.ndarray, ax: int) -> np.ndarray:
+    """Sums along ``ax`` with kept dims, in an order that depends on the row alone.
+
+    Along axis 1 NumPy sums each (contiguous) row pairwise. Along axis 0 (transposed narrow
+    rows) NumPy's order depends on the number of columns, so add the rows one by one.
+    """
+    if ax == 1:
+        return np.sum(e, axis=1, keepdims=True)
+    total = e[0:1].copy()
+    for j in range(1, e.shape[0]):
+        total += e[j:j + 1]
+    return total
+
+
 class _Job:
     """One call: the input as 2-D rows, the output, and the per-block arithmetic."""
 
@@ -151,29 +164,49 @@ class _Job:
 
     # -- the three kinds of block -------------------------------------------------------
 
-    def block(self, v: np.ndarray, ax: int, dst: np.ndarray) -> bool:
-        """Write the result for rows of ``v`` (reduced along ``ax``) into ``dst`` (row layout).
+    def _classify(self, v: np.ndarray, ax: int) -> np.ndarray:
+        """Per row: 0 = unshifted, 1 = shifted (finite, wide spread), 2 = generic (NaN, ±inf).
 
-        Returns False when the block holds NaN or ±inf (the caller then uses the generic
-        kernel).
+        The choice depends on the row alone, so a row's result never depends on the rows
+        it is batched with.
         """
+        rmax = np.max(v, axis=ax)
+        rmin = np.min(v, axis=ax)
+        special = ~(np.isfinite(rmax) & np.isfinite(rmin))
+        cls = np.where(special, 2, 1).astype(np.int8)
         if self.unshifted_ok:
-            lo, hi = float(np.min(v)), float(np.max(v))
-            if self.t is not None:
-                lo, hi = lo / self.t, hi / self.t
-            if lo >= _LOW and hi <= self.high:
-                if self.mode == "softmax":
-                    self._softmax_unshifted(v, ax, dst)
-                elif ax == 0:
-                    self._log_unshifted_columns(v, dst)
-                else:
-                    self._log_unshifted_rows(v, dst)
-                return True
-        res = self._shifted(v, ax)
-        if res is None:
-            return False
-        self._store(res, ax, dst)
-        return True
+            lo, hi = (rmin, rmax) if self.t is None else (rmin / self.t, rmax / self.t)
+            cls[(lo >= _LOW) & (hi <= self.high)] = 0
+        return cls
+
+    def block(self, src: np.ndarray, v: np.ndarray, ax: int, dst: np.ndarray) -> None:
+        """Write the result for the rows ``src`` into ``dst``; ``v`` is ``src`` in the layout
+        the arithmetic runs in (transposed when ``ax == 0``)."""
+        cls = self._classify(v, ax)
+        kinds = np.unique(cls)
+        if kinds.size == 1:
+            self._kind(int(kinds[0]), src, v, ax, dst)
+            return
+        for kind in kinds.tolist():
+            idx = np.flatnonzero(cls == kind)
+            sub_src = src[idx]
+            sub_v = np.ascontiguousarray(v[:, idx]) if ax == 0 else sub_src
+            sub_dst = np.empty((idx.size, dst.shape[1]), dtype=dst.dtype)
+            self._kind(kind, sub_src, sub_v, ax, sub_dst)
+            dst[idx] = sub_dst
+
+    def _kind(self, kind: int, src: np.ndarray, v: np.ndarray, ax: int,
+              dst: np.ndarray) -> None:
+        if kind == 2:
+            dst[...] = self.generic(src)
+        elif kind == 1:
+            self._store(self._shifted(v, ax), ax, dst)
+        elif self.mode == "softmax":
+            self._softmax_unshifted(v, ax, dst)
+        elif ax == 0:
+            self._log_unshifted_columns(v, dst)
+        else:
+            self._log_unshifted_rows(v, dst)
 
     def _store(self, val: np.ndarray, ax: int, dst: np.ndarray) -> None:
         if ax == 0:
@@ -195,12 +228,7 @@ class _Job:
     def _softmax_unshifted(self, v: np.ndarray, ax: int, dst: np.ndarray) -> None:
         """p = exp(x) / Σ exp(x), the last operation writing straight into ``dst``."""
         e = self._scaled_exp(v)
-        if ax == 1 and v.shape[1] <= _GEMV_MAX:
-            # Row sums of short rows: a matrix-vector product is far faster than a reduction
-            # over a short contiguous axis (the rows are short, so its error is that of np.sum).
-            total = np.matmul(e, np.ones(v.shape[1]))[:, None]
-        else:
-            total = np.sum(e, axis=ax, keepdims=True)
+        total = _sum_rows(e, ax)
         if ax == 0:
             np.divide(e, total, out=e)
             np.copyto(dst, e.T, casting="same_kind")
@@ -267,13 +295,11 @@ class _Job:
         out = self._write_log(vt, m, big_l, e)
         np.copyto(dst, out.T, casting="same_kind")
 
-    def _shifted(self, v: np.ndarray, ax: int) -> np.ndarray | None:
+    def _shifted(self, v: np.ndarray, ax: int) -> np.ndarray:
         """Max-shift, TwoSum and double-word division (float64 only needs the error terms)."""
         xp = _namespace()
         idx = np.argmax(v, axis=ax, keepdims=True)
         m = np.take_along_axis(v, idx, axis=ax)
-        if not np.isfinite(m).all():
-            return None
         v64 = v.astype(np.float64) if v.dtype != np.float64 else v
         m = m.astype(np.float64)
         hi = v64 - m
@@ -288,18 +314,17 @@ class _Job:
                 hi = hi / self.t
         e = np.exp(hi)
         if lo is not None:
-            e += e * lo
-        if not np.isfinite(e).all():
-            return None
+            # x − max may overflow to −inf for finite x: no error term there.
+            e += e * np.where(np.isfinite(hi), lo, 0.0)
         if self.mode == "softmax":
-            return e / np.sum(e, axis=ax, keepdims=True)
+            return e / _sum_rows(e, ax)
         np.put_along_axis(e, idx, 0.0, axis=ax)
-        big_l = np.log1p(np.sum(e, axis=ax, keepdims=True))
+        big_l = np.log1p(_sum_rows(e, ax))
         if self.mode == "lse":
             return m + (big_l if self.t is None else self.t * big_l)
         out = hi - big_l
         if lo is not None:
-            out += lo
+            out += np.where(np.isfinite(hi), lo, 0.0)
         return out
 
     def generic(self, rows: np.ndarray) -> np.ndarray:
@@ -365,13 +390,9 @@ class _Job:
         dst = self.out2[r0:r1]
         if self.n > _BLOCK and r1 - r0 == 1 and self._wide_row(src[0], dst[0]):
             return
-        narrow = self.n <= _NARROW and r1 - r0 > 1
-        if narrow and self.mode == "softmax":
-            # Softmax of narrow rows needs no per-row maximum: stay in row layout.
-            narrow = False
+        narrow = self.n <= _NARROW
         v = np.ascontiguousarray(src.T) if narrow else src
-        if not self.block(v, 0 if narrow else 1, dst):
-            dst[...] = self.generic(src)
+        self.block(src, v, 0 if narrow else 1, dst)
 
     def run(self) -> np.ndarray:
         nrows = self.x2.shape[0]

@@ -64,6 +64,17 @@ def _quiet(fn: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+def _size(a: Array) -> int:
+    """Number of elements (``size`` is None for arrays of unknown shape, e.g. lazy Dask)."""
+    size = getattr(a, "size", None)
+    if size is None or not isinstance(size, int):
+        shape = tuple(a.shape)
+        if any(not isinstance(d, int) for d in shape):
+            return -1
+        return math.prod(shape)
+    return size
+
+
 def _setup(
     fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
 ) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
@@ -133,6 +144,8 @@ def softmax(
     """
     prep, axes, temp, mask = _setup("softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
+    if _size(prep.raw) == 0:
+        return finish(xp, prep.x, out_dtype)
     if is_numpy(prep.raw):
         res = _fast.softmax(prep, axes, temp, mask, log=False)
         if res is not None:
@@ -184,6 +197,8 @@ def log_softmax(
     """
     prep, axes, temp, mask = _setup("log_softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
+    if _size(prep.raw) == 0:
+        return finish(xp, prep.x, out_dtype)
     if is_numpy(prep.raw):
         res = _fast.softmax(prep, axes, temp, mask, log=True)
         if res is not None:
@@ -252,6 +267,12 @@ def logsumexp(
     fn = "logsumexp"
     prep, axes, temp, mask = _setup(fn, x, axis, temperature, where, dtype)
     xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
+    if _size(xc) == 0:
+        # Reducing over an empty axis: the sum of no terms, log 0 = −inf (sign 0).
+        shape = reduced_shape(tuple(xc.shape), axes)
+        lse = xp.full(shape, -math.inf, dtype=xc.dtype, device=device_of(xc))
+        sign = xp.zeros(shape, dtype=xc.dtype, device=device_of(xc)) if return_sign else None
+        return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
     weights = None
     if b is not None:
         weights = _prepare_weights(xp, b, xc, fn)
@@ -347,6 +368,8 @@ def hardmax(
     """
     prep, axes, _, mask = _setup("hardmax", x, axis, 1.0, where, dtype)
     xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
+    if _size(xc) == 0:
+        return finish(xp, xc, out_dtype)
     if not axes:
         return finish(xp, pointwise(xp, xc, mask, log=False), out_dtype)
     if mask is not None:
