@@ -145,25 +145,25 @@ def _default_float(xp: Any, x: Any) -> Any:
 
 
 def _resolve_dtype(xp: Any, dtype: Any, fn: str) -> Any:
-    if isinstance(dtype, str):
-        try:
-            return getattr(xp, dtype)
-        except AttributeError:
-            if dtype == "bfloat16" and xp is namespace(np.empty(0)):
-                import ml_dtypes
-
-                return np.dtype(ml_dtypes.bfloat16)
-            raise TypeError(f"{fn}: dtype={dtype!r} is not a dtype of this array library") from None
-    name = _dtype_name(dtype)
-    if not (name.startswith("float") or name == "bfloat16"):
+    """The namespace's dtype for ``dtype`` (a dtype object or a name); real floating only."""
+    name = dtype if isinstance(dtype, str) else _dtype_name(dtype)
+    if not isinstance(dtype, str) and not (name.startswith("float") or name == "bfloat16"):
         try:
             name = _dtype_name(np.dtype(dtype))
         except TypeError:
             pass
-        if not (name.startswith("float") or name == "bfloat16"):
-            raise TypeError(f"{fn}: dtype must be a real floating dtype, got {dtype!r}")
-        return getattr(xp, name)
-    return dtype
+    if not (name.startswith("float") or name == "bfloat16"):
+        raise TypeError(f"{fn}: dtype must be a real floating dtype, got {dtype!r}")
+    if not isinstance(dtype, str) and _dtype_name(dtype) == name:
+        return dtype
+    resolved = getattr(xp, name, None)
+    if resolved is None and name == "bfloat16" and xp is namespace(np.empty(0)):
+        import ml_dtypes
+
+        resolved = np.dtype(ml_dtypes.bfloat16)
+    if resolved is None:
+        raise TypeError(f"{fn}: dtype={dtype!r} is not a dtype of this array library")
+    return resolved
 
 
 def normalize_axis(axis: Any, ndim: int, *, fn: str = "", name: str = "axis") -> tuple[int, ...]:

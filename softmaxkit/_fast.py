@@ -86,27 +86,54 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _scratch(shape: tuple[int, ...]) -> np.ndarray:
-    """A float64 buffer of ``shape`` owned by the calling thread (reused across calls)."""
-    buf = getattr(_local, "buf", None)
+def _scratch(shape: tuple[int, ...], slot: int = 0) -> np.ndarray:
+    """A float64 buffer of ``shape`` owned by the calling thread (reused across calls);
+    different ``slot`` numbers give distinct buffers."""
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None:
+        bufs = _local.bufs = {}
     size = math.prod(shape)
+    buf = bufs.get(slot)
     if buf is None or buf.size < size:
-        buf = np.empty(max(size, _BLOCK), dtype=np.float64)
-        _local.buf = buf
+        buf = bufs[slot] = np.empty(max(size, _BLOCK), dtype=np.float64)
     return buf[:size].reshape(shape)
 
 
-def _supported(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any) -> bool:
+_MAX_TEMPERATURES = 256
+_NATIVE = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16))
+
+
+def _canonical(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any
+               ) -> tuple[np.ndarray, Callable[[np.ndarray, bool], np.ndarray]] | None:
+    """The input as a C-ordered float array whose last axis is the reduced one, and the map
+    that puts a result of that layout back; None when the fast path does not apply.
+
+    Integers, booleans, non-native byte order and masks (as −inf, which the rows then treat
+    exactly like −inf entries) are brought to the fast path's form here, so that equal
+    values give equal results whatever form they were passed in.
+    """
     raw = prep.raw
-    return (
-        mask is None
-        and temp.kind in ("one", "scalar")
-        and raw.ndim >= 1
-        and axes == (raw.ndim - 1,)
-        and raw.dtype in (np.float64, np.float32, np.float16)
-        and np.dtype(prep.out_dtype) in (np.float64, np.float32, np.float16)
-        and raw.size > 0
-    )
+    if temp.kind not in ("one", "scalar", "array") or raw.ndim == 0 or not axes or raw.size == 0:
+        return None
+    if raw.dtype.kind in "biu":
+        raw = raw.astype(prep.compute_dtype)
+    elif raw.dtype.newbyteorder("=") in _NATIVE and raw.dtype not in _NATIVE:
+        raw = raw.astype(raw.dtype.newbyteorder("="))
+    if raw.dtype not in _NATIVE:
+        return None
+    if mask is not None:
+        raw = np.where(mask, raw, np.asarray(-np.inf, dtype=raw.dtype))
+    nd, k = raw.ndim, len(axes)
+    moved_to = tuple(range(nd - k, nd))
+    moved = raw if axes == moved_to else np.moveaxis(raw, axes, moved_to)
+    lead = moved.shape[: nd - k]
+    flat = np.ascontiguousarray(moved).reshape((*lead, -1))
+
+    def restore(out: np.ndarray, lse: bool) -> np.ndarray:
+        out = out.reshape((*lead, *((1,) * k if lse else moved.shape[nd - k:])))
+        return out if axes == moved_to else np.moveaxis(out, moved_to, axes)
+
+    return flat, restore
 
 
 def _by_row(op: Any, a: np.ndarray, col: np.ndarray, out: np.ndarray) -> None:
@@ -139,18 +166,37 @@ def _sum_rows(e: np.ndarray, ax: int) -> np.ndarray:
     return total
 
 
+def _sum_but_max(e: np.ndarray, ax: int) -> np.ndarray:
+    """Σ e − max(e) along ``ax`` (kept dims) without cancellation: the largest term is left out.
+
+    Along axis 0 a running (max, min) pass per row does it; along axis 1 the argmax entry is
+    zeroed (``e`` is overwritten).
+    """
+    if ax == 1:
+        idx = np.argmax(e, axis=1, keepdims=True)
+        np.put_along_axis(e, idx, 0.0, axis=1)
+        return np.sum(e, axis=1, keepdims=True)
+    top = e[0:1].copy()
+    rest = np.zeros_like(top)
+    tmp = np.empty_like(top)
+    for j in range(1, e.shape[0]):
+        np.minimum(top, e[j:j + 1], out=tmp)
+        rest += tmp
+        np.maximum(top, e[j:j + 1], out=top)
+    return rest
+
+
 class _Job:
     """One call: the input as 2-D rows, the output, and the per-block arithmetic."""
 
-    def __init__(self, prep: Prepared, temp: Temperature, mode: str) -> None:
-        raw = prep.raw
+    def __init__(self, raw: np.ndarray, out_dtype: np.dtype, temp: Temperature,
+                 mode: str) -> None:
         self.n = raw.shape[-1]
         self.x2 = raw.reshape(-1, self.n)
         self.mode = mode
         self.temp = temp
         self.t: float | None = None if temp.kind == "one" else float(temp.value)
         self.double = raw.dtype == np.float64
-        out_dtype = np.dtype(prep.out_dtype)
         cols = 1 if mode == "lse" else self.n
         self.out2 = np.empty((self.x2.shape[0], cols), dtype=out_dtype)
         self.high = _HIGH - math.log(self.n)
@@ -172,7 +218,9 @@ class _Job:
         """
         rmax = np.max(v, axis=ax)
         rmin = np.min(v, axis=ax)
-        special = ~(np.isfinite(rmax) & np.isfinite(rmin))
+        with np.errstate(all="ignore"):
+            # A spread beyond the float range (x − max overflows) is left to the kernel too.
+            special = ~np.isfinite(rmax - rmin)
         cls = np.where(special, 2, 1).astype(np.int8)
         if self.unshifted_ok:
             lo, hi = (rmin, rmax) if self.t is None else (rmin / self.t, rmax / self.t)
@@ -298,33 +346,36 @@ class _Job:
     def _shifted(self, v: np.ndarray, ax: int) -> np.ndarray:
         """Max-shift, TwoSum and double-word division (float64 only needs the error terms)."""
         xp = _namespace()
-        idx = np.argmax(v, axis=ax, keepdims=True)
-        m = np.take_along_axis(v, idx, axis=ax)
-        v64 = v.astype(np.float64) if v.dtype != np.float64 else v
-        m = m.astype(np.float64)
-        hi = v64 - m
+        m = np.max(v, axis=ax, keepdims=True).astype(np.float64)
+        hi = _scratch(v.shape, 1)
+        np.subtract(v, m, out=hi, dtype=np.float64)
+        lo = None
         if self.double:
-            bb = hi - v64
-            lo = (v64 - (hi - bb)) - (m + bb)
+            # TwoSum: x − m = hi + lo exactly (rows whose spread overflows are not sent here).
+            bb = _scratch(v.shape, 2)
+            lo = _scratch(v.shape, 3)
+            np.subtract(hi, v, out=bb)
+            np.subtract(hi, bb, out=lo)
+            np.subtract(v, lo, out=lo)
+            np.add(bb, m, out=bb)
+            np.subtract(lo, bb, out=lo)
             if self.t is not None:
                 hi, lo = divide_dw(xp, hi, lo, self.t)
-        else:
-            lo = None
-            if self.t is not None:
-                hi = hi / self.t
+        elif self.t is not None:
+            np.divide(hi, self.t, out=hi)
         e = np.exp(hi)
         if lo is not None:
-            # x − max may overflow to −inf for finite x: no error term there.
-            e += e * np.where(np.isfinite(hi), lo, 0.0)
+            corr = _scratch(v.shape, 2)
+            np.multiply(e, lo, out=corr)
+            e += corr
         if self.mode == "softmax":
             return e / _sum_rows(e, ax)
-        np.put_along_axis(e, idx, 0.0, axis=ax)
-        big_l = np.log1p(_sum_rows(e, ax))
+        big_l = np.log1p(_sum_but_max(e, ax))
         if self.mode == "lse":
             return m + (big_l if self.t is None else self.t * big_l)
         out = hi - big_l
         if lo is not None:
-            out += np.where(np.isfinite(hi), lo, 0.0)
+            out += lo
         return out
 
     def generic(self, rows: np.ndarray) -> np.ndarray:
@@ -413,19 +464,54 @@ class _Job:
         return self.out2
 
 
+def _run(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any,
+         mode: str) -> np.ndarray | None:
+    canon = _canonical(prep, axes, temp, mask)
+    if canon is None:
+        return None
+    flat, restore = canon
+    out_dtype = np.dtype(prep.out_dtype)
+    if out_dtype not in _NATIVE:
+        out_dtype = np.dtype(np.float64)  # e.g. bfloat16: one rounding, by the caller
+    if temp.kind != "array":
+        return restore(_Job(flat, out_dtype, temp, mode).run(), mode == "lse")
+    # One temperature per row: run the rows of each distinct temperature as one job, so a
+    # row gets exactly the arithmetic (and result) it would get with a scalar temperature.
+    t_rows = _canonical_temperature(temp.value, axes, flat.shape[:-1])
+    if t_rows is None:
+        return None
+    values, inverse = np.unique(t_rows, return_inverse=True)
+    if values.size > _MAX_TEMPERATURES or values[0] <= 0 or not np.isfinite(values[-1]):
+        return None  # T = 0 / inf rows, or too many distinct values: the kernel does them
+    x2 = flat.reshape(-1, flat.shape[-1])
+    cols = 1 if mode == "lse" else x2.shape[1]
+    out = np.empty((x2.shape[0], cols), dtype=out_dtype)
+    for k, t in enumerate(values.tolist()):
+        rows = np.flatnonzero(inverse == k)
+        sub = Temperature("one") if t == 1.0 else Temperature("scalar", t)
+        out[rows] = _Job(x2[rows], out_dtype, sub, mode).run()
+    return restore(out.reshape((*flat.shape[:-1], cols)), mode == "lse")
+
+
+def _canonical_temperature(t: np.ndarray, axes: tuple[int, ...],
+                           lead: tuple[int, ...]) -> np.ndarray | None:
+    """Per-row temperatures in the row order of the canonical layout (kept-dims input)."""
+    if not isinstance(t, np.ndarray):
+        return None
+    nd = t.ndim
+    kept = [i for i in range(nd) if i not in axes]
+    squeezed = np.broadcast_to(t, t.shape).reshape([t.shape[i] for i in kept])
+    return np.ascontiguousarray(squeezed, dtype=np.float64).reshape(-1) if squeezed.size == \
+        math.prod(lead) else None
+
+
 def softmax(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any, *,
             log: bool) -> np.ndarray | None:
     """softmax / log_softmax on the fast path, or None when not covered."""
-    if not _supported(prep, axes, temp, mask):
-        return None
-    out = _Job(prep, temp, "log" if log else "softmax").run()
-    return out.reshape(prep.raw.shape)
+    return _run(prep, axes, temp, mask, "log" if log else "softmax")
 
 
 def logsumexp(prep: Prepared, axes: tuple[int, ...], temp: Temperature,
               mask: Any) -> np.ndarray | None:
     """logsumexp with kept dims on the fast path, or None when not covered."""
-    if not _supported(prep, axes, temp, mask):
-        return None
-    out = _Job(prep, temp, "lse").run()
-    return out.reshape((*prep.raw.shape[:-1], 1))
+    return _run(prep, axes, temp, mask, "lse")

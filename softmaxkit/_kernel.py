@@ -68,16 +68,22 @@ def divide_dw(xp: Any, hi: Array, lo: Array, t: Array | float) -> tuple[Array, A
     """(hi + lo) / t in double-word arithmetic: returns (q, r) with q + r ≈ (hi + lo) / t.
 
     A Python-float ``t`` is divided out as ``mantissa · 2**exponent`` (the power of two applied
-    exactly at the end, so the split cannot overflow), and the mantissa is carried as
+    exactly, before the division when it shrinks the operands and after it otherwise, so
+    neither the split nor the division overflows early), and the mantissa is carried as
     ``t_hi + t_lo`` in the working dtype, so a float32 computation still divides by the float64
     temperature the caller gave. An array ``t`` is used as rounded to the working dtype.
     """
     c = _split_constant(hi.dtype)
-    scale = 0
+    post = 0
     t_lo = 0.0
     if isinstance(t, float):
         mant, expo = math.frexp(t)
-        scale = -expo
+        if expo > 0:
+            # Scale first: hi / mant could overflow where hi / t does not.
+            pre = 2.0**-expo
+            hi, lo = hi * pre, lo * pre
+        else:
+            post = -expo
         t_hi = float(np.asarray(mant, dtype=_np_dtype(hi.dtype)))
         t_lo = mant - t_hi
         t = t_hi
@@ -90,9 +96,9 @@ def divide_dw(xp: Any, hi: Array, lo: Array, t: Array | float) -> tuple[Array, A
         num = num - qc * t_lo
     r = num / t
     r = xp.where(q < -_SPLIT_BOUND, full_like_scalar(xp, r, 0.0), r)
-    if scale != 0:
-        half = scale // 2
-        f1, f2 = 2.0**half, 2.0 ** (scale - half)
+    if post != 0:
+        half = post // 2
+        f1, f2 = 2.0**half, 2.0 ** (post - half)
         q = (q * f1) * f2
         r = (r * f1) * f2
     zero = full_like_scalar(xp, r, 0.0)
@@ -159,7 +165,12 @@ def analyse(
     else:
         q, r = hi, lo
     e = xp.exp(q)
-    e = e + e * r
+    if "float64" in str(x.dtype):
+        e = e + e * r
+    else:
+        # Backends that flush subnormals to zero (XLA on CPU) would lose e*r when e is
+        # near the bottom of the normal range; e*(1 + r) keeps the correction.
+        e = e * (1.0 + r)
     e = xp.where(admissible, e, zero)
     top = admissible & (hi == 0)
     if b is not None:

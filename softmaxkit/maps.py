@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from softmaxkit import _fast
+from softmaxkit import _dask, _fast
 from softmaxkit._core import (
     Prepared,
     Temperature,
@@ -144,6 +144,8 @@ def softmax(
     """
     prep, axes, temp, mask = _setup("softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
+    if _dask.is_dask(prep.raw):
+        return _dask.blockwise("softmax", prep, axes, temp, mask)
     if _size(prep.raw) == 0:
         return finish(xp, prep.x, out_dtype)
     if is_numpy(prep.raw):
@@ -197,6 +199,8 @@ def log_softmax(
     """
     prep, axes, temp, mask = _setup("log_softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
+    if _dask.is_dask(prep.raw):
+        return _dask.blockwise("log_softmax", prep, axes, temp, mask)
     if _size(prep.raw) == 0:
         return finish(xp, prep.x, out_dtype)
     if is_numpy(prep.raw):
@@ -266,6 +270,14 @@ def logsumexp(
     """
     fn = "logsumexp"
     prep, axes, temp, mask = _setup(fn, x, axis, temperature, where, dtype)
+    if _dask.is_dask(prep.raw):
+        if b is not None:
+            _prepare_weights(prep.xp, b, prep.raw, fn)
+        kw = {"b": b, "keepdims": keepdims, "return_sign": return_sign}
+        res = _dask.blockwise(fn, prep, axes, temp, mask, **kw)
+        if not return_sign:
+            return res
+        return res, _dask.blockwise(fn, prep, axes, temp, mask, sign=True, **kw)
     xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
     if _size(xc) == 0:
         # Reducing over an empty axis: the sum of no terms, log 0 = −inf (sign 0).
@@ -281,12 +293,7 @@ def logsumexp(
     if is_numpy(prep.raw) and weights is None:
         res = _fast.logsumexp(prep, axes, temp, mask)
         if res is not None:
-            lse = res
-            sign = None
-            if return_sign:
-                sign = xp.where(lse > -math.inf, 1.0, 0.0)
-                sign = xp.where(xp.isnan(lse), math.nan, sign)
-            return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
+            return _lse_out(xp, res, None, axes, keepdims, return_sign, out_dtype)
     lse, sign = logsumexp_generic(xp, xc, axes, temp, mask, weights, return_sign)
     return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
 
@@ -300,6 +307,11 @@ def _lse_out(
     return_sign: bool,
     out_dtype: Any,
 ) -> Any:
+    if return_sign and sign is None:
+        # Without weights the sum is positive unless it is empty (log 0 = −inf, sign 0).
+        one = full_like_scalar(xp, lse, 1.0)
+        sign = xp.where(lse > -math.inf, one, 0.0 * one)
+        sign = xp.where(xp.isnan(lse), lse, sign)
     if not keepdims:
         lse = squeeze_axes(xp, lse, axes)
         if sign is not None:
@@ -367,6 +379,8 @@ def hardmax(
            [1. , 0. , 0. ]])
     """
     prep, axes, _, mask = _setup("hardmax", x, axis, 1.0, where, dtype)
+    if _dask.is_dask(prep.raw):
+        return _dask.blockwise("hardmax", prep, axes, _, mask)
     xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
     if _size(xc) == 0:
         return finish(xp, xc, out_dtype)

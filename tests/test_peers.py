@@ -169,7 +169,8 @@ def test_near_certain_class_log_probability() -> None:
     # the same effect over many rows: the peers are off by ~2**52 ulp
     rows = _inputs(30.0)
     exact_rows = oracle.log_softmax(rows)
-    assert oracle.max_ulp(sk.log_softmax(rows), exact_rows) <= 2
+    # 4 ulp: the float64 log_softmax bound (see test_maps.ulp_bound)
+    assert oracle.max_ulp(sk.log_softmax(rows), exact_rows) <= 4
     assert oracle.max_ulp(scipy.special.log_softmax(rows, axis=-1), exact_rows) > 1e12
 
 
