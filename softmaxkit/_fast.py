@@ -218,24 +218,28 @@ class _Job:
         """
         rmax = np.max(v, axis=ax)
         rmin = np.min(v, axis=ax)
+        if self.unshifted_ok:
+            lo, hi = (rmin, rmax) if self.t is None else (rmin / self.t, rmax / self.t)
+            unshifted = (lo >= _LOW) & (hi <= self.high)
+            if unshifted.all():  # the common case, decided without further passes
+                return np.zeros(rmax.shape, dtype=np.int8)
         with np.errstate(all="ignore"):
             # A spread beyond the float range (x − max overflows) is left to the kernel too.
             special = ~np.isfinite(rmax - rmin)
         cls = np.where(special, 2, 1).astype(np.int8)
         if self.unshifted_ok:
-            lo, hi = (rmin, rmax) if self.t is None else (rmin / self.t, rmax / self.t)
-            cls[(lo >= _LOW) & (hi <= self.high)] = 0
+            cls[unshifted] = 0
         return cls
 
     def block(self, src: np.ndarray, v: np.ndarray, ax: int, dst: np.ndarray) -> None:
         """Write the result for the rows ``src`` into ``dst``; ``v`` is ``src`` in the layout
         the arithmetic runs in (transposed when ``ax == 0``)."""
         cls = self._classify(v, ax)
-        kinds = np.unique(cls)
-        if kinds.size == 1:
-            self._kind(int(kinds[0]), src, v, ax, dst)
+        first = int(cls[0])
+        if (cls == first).all():
+            self._kind(first, src, v, ax, dst)
             return
-        for kind in kinds.tolist():
+        for kind in np.unique(cls).tolist():
             idx = np.flatnonzero(cls == kind)
             sub_src = src[idx]
             sub_v = np.ascontiguousarray(v[:, idx]) if ax == 0 else sub_src
