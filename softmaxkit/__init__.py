@@ -3,13 +3,100 @@
 The maps between unconstrained space and the probability simplex:
 
 * :func:`softmax`, :func:`log_softmax`, :func:`logsumexp`, :func:`hardmax`
+* their inverses with an explicit constant: :func:`inverse_softmax`; the base-state bijection
+  :func:`base_softmax` / :func:`base_logits` and its log-determinants
+* closed-form derivatives of every map: :func:`jacobian`, :func:`hessian`, :func:`jvp`,
+  :func:`vjp` (and per map, e.g. :func:`softmax_jvp`)
 
 Every map takes any array-API array (NumPy, PyTorch, JAX, Dask, ...), a temperature
 (``T = 0`` is the hardmax limit, ``T = inf`` the uniform limit), any axis or tuple of axes,
 a boolean ``where=`` mask, and extended reals (``±inf`` act as limits, never a stray NaN).
 """
 
+from softmaxkit.derivatives import (
+    base_logits_hessian,
+    base_logits_jacobian,
+    base_logits_jvp,
+    base_logits_vjp,
+    base_softmax_hessian,
+    base_softmax_jacobian,
+    base_softmax_jvp,
+    base_softmax_vjp,
+    hardmax_hessian,
+    hardmax_jacobian,
+    hardmax_jvp,
+    hardmax_vjp,
+    hessian,
+    inverse_softmax_hessian,
+    inverse_softmax_jacobian,
+    inverse_softmax_jvp,
+    inverse_softmax_vjp,
+    jacobian,
+    jvp,
+    log_softmax_hessian,
+    log_softmax_jacobian,
+    log_softmax_jvp,
+    log_softmax_vjp,
+    logsumexp_hessian,
+    logsumexp_jacobian,
+    logsumexp_jvp,
+    logsumexp_vjp,
+    softmax_hessian,
+    softmax_jacobian,
+    softmax_jvp,
+    softmax_vjp,
+    vjp,
+)
+from softmaxkit.inverse import (
+    base_logits,
+    base_logits_log_det_jacobian,
+    base_softmax,
+    base_softmax_log_det_jacobian,
+    inverse_softmax,
+)
 from softmaxkit.maps import hardmax, log_softmax, logsumexp, softmax
 
-__all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
+__all__ = [
+    "base_logits",
+    "base_logits_hessian",
+    "base_logits_jacobian",
+    "base_logits_jvp",
+    "base_logits_log_det_jacobian",
+    "base_logits_vjp",
+    "base_softmax",
+    "base_softmax_hessian",
+    "base_softmax_jacobian",
+    "base_softmax_jvp",
+    "base_softmax_log_det_jacobian",
+    "base_softmax_vjp",
+    "hardmax",
+    "hardmax_hessian",
+    "hardmax_jacobian",
+    "hardmax_jvp",
+    "hardmax_vjp",
+    "hessian",
+    "inverse_softmax",
+    "inverse_softmax_hessian",
+    "inverse_softmax_jacobian",
+    "inverse_softmax_jvp",
+    "inverse_softmax_vjp",
+    "jacobian",
+    "jvp",
+    "log_softmax",
+    "log_softmax_hessian",
+    "log_softmax_jacobian",
+    "log_softmax_jvp",
+    "log_softmax_vjp",
+    "logsumexp",
+    "logsumexp_hessian",
+    "logsumexp_jacobian",
+    "logsumexp_jvp",
+    "logsumexp_vjp",
+    "softmax",
+    "softmax_hessian",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_vjp",
+    "vjp",
+]
 __version__ = "0.1.0"

@@ -6,6 +6,9 @@
                        [--temperature T] [--chunk-rows N] [--example] [--no-progress]
     softmaxkit log-softmax ...   (same options)
     softmaxkit logsumexp ...     (same options; writes one column ``logsumexp``)
+    softmaxkit inverse INPUT [-o OUTPUT] [--gauge center|reference|sum|logsumexp]
+                       [--reference K] [--value V] [--temperature T] [--normalize]
+                       [--atol A] ...   (row-wise only: logits back from probabilities)
 
 Files are streamed in blocks of ``--chunk-rows`` records, so memory stays bounded for inputs
 larger than RAM. Row-wise (the default) each record is one vector. ``--axis column``
@@ -35,6 +38,7 @@ import numpy as np
 
 import softmaxkit
 from softmaxkit import io as sio
+from softmaxkit.inverse import GAUGES, _BadProbability
 
 __all__ = ["build_parser", "main"]
 
@@ -57,6 +61,7 @@ examples:
   softmaxkit log-softmax scores.npy --columns 0:100 -o logp.npy
   softmaxkit logsumexp logits.csv --columns 'logit_*' > lse.csv
   softmaxkit softmax counts.csv --axis column -o shares.csv
+  softmaxkit inverse probs.csv --gauge reference --reference 0 -o log_odds.csv
 
 Formats follow the extension: .csv (.csv.gz), .parquet/.pq (needs pyarrow:
 pip install softmaxkit[cli]), .npy (memory-mapped). Without -o, CSV goes to standard
@@ -91,6 +96,77 @@ def _delimiter(text: str) -> str:
     if len(text) != 1:
         raise argparse.ArgumentTypeError(f"must be one character (or 'tab'), got {text!r}")
     return text
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+_INVERSE_HELP = "logits x_i = T log p_i + c of each record of probabilities, c fixed by --gauge"
+
+
+def _add_inverse(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The ``inverse`` command: the common options plus the choice of the constant."""
+    inv = sub.add_parser(
+        "inverse",
+        parents=[common],
+        help=_INVERSE_HELP,
+        description=f"inverse: {_INVERSE_HELP}. Row-wise only; zeros map to -inf. "
+        "Rows must sum to 1 (within --atol) unless --normalize.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inv.add_argument(
+        "--gauge",
+        choices=GAUGES,
+        default="center",
+        help="the constant: 'center' = finite logits have mean V (clr, default); "
+        "'reference' = the logit of column K is V (alr); 'sum' = finite logits sum to V; "
+        "'logsumexp' = T log sum exp(x/T) is V",
+    )
+    inv.add_argument(
+        "--reference",
+        type=_integer,
+        default=0,
+        metavar="K",
+        help="--gauge reference: position K among the selected columns (negative counts from "
+        "the end; default 0)",
+    )
+    inv.add_argument(
+        "--value", type=_finite, default=0.0, metavar="V", help="the gauge's value (default 0)"
+    )
+    inv.add_argument(
+        "--normalize",
+        action="store_true",
+        help="divide each record by its sum first (accepts weights or counts)",
+    )
+    inv.add_argument(
+        "--atol",
+        type=_tolerance,
+        default=None,
+        metavar="A",
+        help="tolerance of |sum - 1| per record (default 4 n eps, n = number of columns)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=_EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+    _add_inverse(sub, common)
     return parser
 
 
@@ -245,6 +322,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sio.file_format(output)  # an unknown extension fails before any work
     if args.axis == "column" and path == "-":
         parser.error("--axis column reads the input twice; give a file, not standard input")
+    if command == "inverse":
+        if args.example:
+            parser.error("the example holds logits; inverse takes probabilities")
+        if args.axis != "row":
+            parser.error("inverse works row-wise only (each record is one distribution)")
+        if not 0.0 < args.temperature < math.inf:
+            parser.error(
+                f"inverse needs a finite temperature > 0, got {args.temperature:g}: softmax "
+                "is not invertible at T = 0 (hardmax) or T = inf (uniform)"
+            )
 
     reader = sio.open_reader(
         path,
@@ -269,7 +356,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ) as writer,
         progress,
     ):
-        if args.axis == "row":
+        if command == "inverse":
+            rows = _inverse_rows(reader, args, layout, writer, progress)
+        elif args.axis == "row":
             rows = _by_rows(reader, command, args.temperature, layout, writer, progress)
         else:
             rows = _by_columns(reader, command, args.temperature, layout, writer, progress)
@@ -342,6 +431,65 @@ def _by_rows(
         rows += block.rows
         progress.update(block.progress)
     return rows
+
+
+def _inverse_rows(
+    reader: sio.Reader,
+    args: argparse.Namespace,
+    layout: _Layout,
+    writer: sio.Writer,
+    progress: _Progress,
+) -> int:
+    """``inverse``: each record is a distribution; a bad one is reported by file row/column."""
+    k = len(reader.selected)
+    if args.gauge == "reference" and not -k <= args.reference < k:
+        raise sio.InputError(
+            reader.path,
+            None,
+            None,
+            f"--reference {args.reference} is out of range for {k} selected "
+            f"column{'s' * (k != 1)}; expected an integer in [{-k}, {k - 1}]",
+        )
+    rows = 0
+    for block in reader:
+        values = block.values
+        # --na mask reads missing cells as -inf: excluded entries, which map to -inf.
+        where = values != -math.inf if args.na == "mask" else None
+        try:
+            result = softmaxkit.inverse_softmax(
+                values,
+                axis=-1,
+                temperature=args.temperature,
+                gauge=args.gauge,
+                reference=args.reference,
+                value=args.value,
+                atol=args.atol,
+                normalize=args.normalize,
+                where=where,
+            )
+        except _BadProbability as exc:
+            raise _bad_probability(reader, block, exc) from None
+        writer.write(_columns(layout, result, block.passthrough), block.start)
+        rows += block.rows
+        progress.update(block.progress)
+    return rows
+
+
+def _bad_probability(reader: sio.Reader, block: sio.Block, exc: _BadProbability) -> sio.InputError:
+    """The library's error, located in the file: 1-based data row and column name."""
+    row = block.start + exc.index[0] + 1
+    column = None if exc.kind in ("sum", "empty") else reader.selected[exc.index[1]]
+    reason = exc.reason
+    if exc.kind == "sum":
+        reason += "; use --normalize to divide each record by its sum, or a larger --atol"
+    elif exc.kind == "greater":
+        reason += " (use --normalize for weights or counts)"
+    elif exc.kind == "reference":
+        reason = (
+            "probability 0 in the reference column: its logit would be -inf; use "
+            "--gauge center, or a --reference column that is positive in every record"
+        )
+    return sio.InputError(reader.path, row, column, reason)
 
 
 def _by_columns(

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -482,3 +483,149 @@ def test_without_pyarrow(
         "softmaxkit: error: writing Parquet files needs pyarrow: pip install softmaxkit[cli]\n"
     )
     assert sorted(os.listdir(tmp_path)) == ["logits.csv"]
+
+
+# --------------------------------------------------------------------------- inverse
+
+
+def probabilities_file(tmp_path: Path, rng: np.random.Generator) -> tuple[Path, np.ndarray]:
+    """id, p_0..p_3, label: 30 distributions, some with exact zeros (never in column p_0)."""
+    p = rng.dirichlet(np.ones(4), size=30)
+    p[::4, 2] = 0.0
+    p /= p.sum(axis=1, keepdims=True)
+    rows = [[f"r{i}", *p[i].tolist(), i % 3] for i in range(30)]
+    names = ["id", *(f"p_{k}" for k in range(4)), "label"]
+    return write_csv(tmp_path / "probs.csv", names, rows), p
+
+
+@pytest.mark.parametrize(
+    ("options", "kwargs"),
+    [
+        ([], {}),
+        (["--gauge", "reference", "--reference", "-4", "--value", "1.5"],
+         {"gauge": "reference", "reference": -4, "value": 1.5}),
+        (["--gauge", "sum", "--value", "2", "-T", "0.5"],
+         {"gauge": "sum", "value": 2.0, "temperature": 0.5}),
+        (["--gauge", "logsumexp", "--temperature", "3"],
+         {"gauge": "logsumexp", "temperature": 3.0}),
+    ],
+)  # fmt: skip
+def test_inverse_rows(
+    tmp_path: Path,
+    rng: np.random.Generator,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    kwargs: dict[str, Any],
+) -> None:
+    path, p = probabilities_file(tmp_path, rng)
+    args = ["inverse", str(path), "--columns", "p_*", "--chunk-rows", "7", *options]
+    code, out, err = run(args, capsys)
+    assert (code, err) == (0, "")
+    names, rows = read_csv(out)
+    assert names == ["id", "p_0", "p_1", "p_2", "p_3", "label"]
+    assert [r[0] for r in rows] == [f"r{i}" for i in range(30)]
+    x = numbers(rows, slice(1, 5))
+    np.testing.assert_array_equal(x, softmaxkit.inverse_softmax(p, **kwargs))
+    assert np.array_equal(np.isneginf(x), p == 0)
+    t = kwargs.get("temperature", 1.0)
+    np.testing.assert_allclose(softmaxkit.softmax(x, temperature=t), p, rtol=1e-14, atol=0)
+
+
+def test_inverse_normalize_and_missing_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text("a,b,c\n1,3,0\n2,,2\n")
+    code, out, err = run(["inverse", str(path), "--normalize", "--na", "mask", "-q"], capsys)
+    assert (code, err) == (0, "")
+    got = numbers(read_csv(out)[1], slice(0, 3))
+    half_log3 = np.log(3.0) / 2
+    np.testing.assert_allclose(got[0, :2], [-half_log3, half_log3], rtol=1e-15)
+    np.testing.assert_array_equal(got[1], [0.0, -np.inf, 0.0])  # the missing cell is excluded
+    assert got[0, 2] == -np.inf
+    code, _, err = run(["inverse", str(path), "--na", "mask"], capsys)
+    assert code == 2
+    assert err == (
+        f"softmaxkit: error: {path}: row 1, column b: 3.0 is greater than 1; probabilities "
+        "must be in [0, 1] (use --normalize for weights or counts)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "options", "where"),
+    [
+        ("0.5,-0.25,0.75\n", [], "row 61, column b: -0.25 is negative"),
+        ("0.5,0.25,nan\n", [], "row 61, column c: nan is NaN"),
+        ("0.5,0.25,0.125\n", [], "row 61: the probabilities sum to 0.875, not 1"),
+        ("0,0.5,0.5\n", ["--gauge", "reference"], "row 61, column a: probability 0 in the "
+         "reference column: its logit would be -inf; use --gauge center"),
+        ("0,0,0\n", ["--normalize"], "row 61: the entries sum to 0"),
+    ],
+)  # fmt: skip
+def test_inverse_bad_probabilities_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, options: list[str], where: str
+) -> None:
+    # 60 good records first, in blocks of 7: the bad one is in the ninth block
+    path = tmp_path / "in.csv"
+    path.write_text("a,b,c\n" + "0.25,0.25,0.5\n" * 60 + body)
+    out = tmp_path / "out.csv"
+    code, _, err = run(
+        ["inverse", str(path), "--chunk-rows", "7", "-o", str(out), *options], capsys
+    )
+    assert code == 2
+    assert err.startswith(f"softmaxkit: error: {path}: {where}")
+    assert err.count("\n") == 1
+    assert os.listdir(tmp_path) == ["in.csv"]  # no output, no temporary file
+
+
+def test_inverse_sum_error_names_the_remedy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("a,b\n0.5,0.5\n0.5,0.5000001\n")
+    code, _, err = run(["inverse", str(path)], capsys)
+    assert code == 2
+    total = 0.5 + 0.5000001  # the sum as computed, printed exactly
+    assert err == (
+        f"softmaxkit: error: {path}: row 2: the probabilities sum to {total!r}, not 1 "
+        "(|sum - 1| = 1e-07 > atol = 1.78e-15); use --normalize to divide each record by "
+        "its sum, or a larger --atol\n"
+    )
+    code, out, _ = run(["inverse", str(path), "--atol", "1e-6", "--gauge", "logsumexp"], capsys)
+    assert code == 0
+    np.testing.assert_allclose(numbers(read_csv(out)[1], slice(0, 2))[0], np.log(0.5))
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["-T", "0"], "inverse needs a finite temperature > 0, got 0"),
+        (["-T", "inf"], "inverse needs a finite temperature > 0, got inf"),
+        (["--axis", "column"], "inverse works row-wise only"),
+        (["--gauge", "clr"], "invalid choice: 'clr'"),
+        (["--value", "nan"], "--value: must be finite"),
+        (["--atol", "-1"], "--atol: must be >= 0"),
+        (["--reference", "first"], "--reference: not an integer"),
+    ],
+)
+def test_inverse_usage_errors_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str
+) -> None:
+    path = write_csv(tmp_path / "p.csv", ["a", "b"], [[0.5, 0.5]])
+    code, out, err = run(["inverse", str(path), *args], capsys)
+    assert (code, out) == (2, "")
+    assert fragment in err and "usage: softmaxkit" in err
+
+
+def test_inverse_reference_out_of_range_and_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "p.csv", ["a", "b"], [[0.5, 0.5]])
+    code, _, err = run(["inverse", str(path), "--gauge", "reference", "--reference", "2"], capsys)
+    assert code == 2
+    assert err == (
+        f"softmaxkit: error: {path}: --reference 2 is out of range for 2 selected columns; "
+        "expected an integer in [-2, 1]\n"
+    )
+    code, _, err = run(["inverse", "--example"], capsys)
+    assert code == 2 and "the example holds logits; inverse takes probabilities" in err
