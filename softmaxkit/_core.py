@@ -46,6 +46,11 @@ def is_numpy(x: Any) -> bool:
 
 def is_lazy(x: Any) -> bool:
     """True when values cannot be inspected without triggering computation (Dask, traced JAX)."""
+    if array_api_compat.is_jax_array(x):
+        # Concrete JAX arrays can be inspected; only tracers (under jit/grad/vmap) cannot.
+        import jax
+
+        return isinstance(x, jax.core.Tracer)
     checker = getattr(array_api_compat, "is_lazy_array", None)
     if checker is not None:
         try:
@@ -239,6 +244,10 @@ def parse_temperature(
         raise ValueError(f"{fn}: temperature must be a number >= 0, got {temperature!r}")
     if isinstance(temperature, (list, tuple)):
         temperature = np.asarray(temperature)
+    if isinstance(temperature, np.ndarray) and temperature.dtype.kind in "biuf":
+        # Check NumPy temperatures before they become the input's kind (under jax.jit the
+        # converted array is traced and cannot be inspected).
+        _check_temperature_values(temperature, reduced_shape, fn)
     if not array_api_compat.is_array_api_obj(temperature):
         raise ValueError(
             f"{fn}: temperature must be a number >= 0 or an array of them, "
@@ -261,20 +270,39 @@ def parse_temperature(
             f"reduced shape {tuple(reduced_shape)} (the input's shape with the reduced axes "
             "kept as length 1)"
         )
-    if not is_lazy(t_arr):
-        bad = ~(t_arr >= 0)
-        if bool(xp.any(bad)):
-            t_np = np.asarray(array_api_compat.to_device(t_arr, "cpu")) if not isinstance(
-                t_arr, np.ndarray
-            ) else t_arr
-            t_np = np.broadcast_to(t_np, reduced_shape)
-            idx = tuple(int(i) for i in np.argwhere(~(t_np >= 0))[0])
-            raise ValueError(
-                f"{fn}: temperature{list(idx)} = {float(t_np[idx])!r} is invalid; temperatures "
-                "must be >= 0 (0 gives the hardmax limit, inf the uniform limit)"
-            )
+    if not isinstance(temperature, np.ndarray) and not is_lazy(temperature):
+        # A concrete array of another library: inspect a host copy (operations on it could
+        # be staged, e.g. inside jax.jit, even though its values are known).
+        _check_temperature_values(host_copy(temperature), reduced_shape, fn)
     t_arr = xp.broadcast_to(t_arr, reduced_shape)
     return Temperature("array", t_arr)
+
+
+def host_copy(a: Any) -> np.ndarray:
+    """A NumPy copy of a concrete array of any library (for validation and error messages)."""
+    if isinstance(a, np.ndarray):
+        return a
+    if array_api_compat.is_torch_array(a):
+        return a.detach().cpu().numpy()
+    try:
+        return np.asarray(a)
+    except Exception:  # e.g. a device array without __array__
+        return np.asarray(array_api_compat.to_device(a, "cpu"))
+
+
+def _check_temperature_values(t: np.ndarray, reduced_shape: tuple[int, ...], fn: str) -> None:
+    """Raise naming the first temperature that is negative or NaN."""
+    try:
+        t = np.broadcast_to(t, np.broadcast_shapes(t.shape, reduced_shape))
+    except ValueError:
+        return  # the shape check that follows names the mismatch
+    bad = ~(t >= 0)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{fn}: temperature{list(idx)} = {float(t[idx])!r} is invalid; temperatures "
+            "must be >= 0 (0 gives the hardmax limit, inf the uniform limit)"
+        )
 
 
 def prepare_mask(where: Any, xp: Any, shape: tuple[int, ...], device: Any, *, fn: str) -> Any:
