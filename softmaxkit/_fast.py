@@ -281,14 +281,12 @@ class _Job:
         """p = exp(x) / Σ exp(x), the last operation writing straight into ``dst``."""
         e = self._scaled_exp(v)
         total = _sum_rows(e, ax)
-        if ax == 0:
-            np.divide(e, total, out=e)
-            np.copyto(dst, e.T, casting="same_kind")
-        elif dst.dtype == np.float64:
-            _by_row(np.divide, e, total, dst)
+        out = dst.T if ax == 0 else dst  # transposed rows: write through the transposed view
+        if dst.dtype == np.float64:
+            _by_row(np.divide, e, total, out)
         else:
             # A rounding in float64 is invisible after the cast: multiply by the reciprocal.
-            _by_row(np.multiply, e, 1.0 / total, dst)
+            _by_row(np.multiply, e, 1.0 / total, out)
 
     def _lse_parts(self, m_raw: np.ndarray, top: np.ndarray, rest: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -304,7 +302,10 @@ class _Job:
         hi = m + big_l
         bb = hi - m
         lo = (m - (hi - bb)) + (big_l - bb)
-        tmp = _scratch(v.shape) if out.dtype != np.float64 else out
+        # The first subtraction goes to contiguous scratch unless ``out`` itself is a
+        # contiguous float64 block; only the last one writes (maybe strided) into ``out``.
+        direct = out.dtype == np.float64 and out.flags.c_contiguous
+        tmp = out if direct else _scratch(v.shape)
         if self.t is None:
             _by_row(np.subtract, v, hi, tmp)
         else:
@@ -344,8 +345,7 @@ class _Job:
         if self.mode == "lse":
             dst[...] = lse.reshape(dst.shape)
             return
-        out = self._write_log(vt, m, big_l, e)
-        np.copyto(dst, out.T, casting="same_kind")
+        self._write_log(vt, m, big_l, dst.T)
 
     def _shifted(self, v: np.ndarray, ax: int) -> np.ndarray:
         """Max-shift, TwoSum and double-word division (float64 only needs the error terms)."""
