@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import _harness as h
 
 # In the order they run.
-SUITES = ("bench_maps",)
+SUITES = ("bench_maps", "bench_derivatives")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,9 @@ The maps between unconstrained space and the probability simplex:
 * their inverses with an explicit constant: :func:`inverse_softmax`; the base-state bijection
   :func:`base_softmax` / :func:`base_logits` and its log-determinants
 * closed-form derivatives of every map: :func:`jacobian`, :func:`hessian`, :func:`jvp`,
-  :func:`vjp` (and per map, e.g. :func:`softmax_jvp`)
+  :func:`vjp` (and per map, e.g. :func:`softmax_jvp`); autograd with those closed forms in
+  :mod:`softmaxkit.autodiff` (PyTorch Functions, JAX ``custom_jvp`` rules)
+* optimisation over the simplex through the base-state map: :func:`minimize_on_simplex`
 
 Every map takes any array-API array (NumPy, PyTorch, JAX, Dask, ...), a temperature
 (``T = 0`` is the hardmax limit, ``T = inf`` the uniform limit), any axis or tuple of axes,
@@ -55,6 +57,7 @@ from softmaxkit.inverse import (
     inverse_softmax,
 )
 from softmaxkit.maps import hardmax, log_softmax, logsumexp, softmax
+from softmaxkit.simplex import minimize_on_simplex
 
 __all__ = [
     "base_logits",
@@ -92,6 +95,7 @@ __all__ = [
     "logsumexp_jacobian",
     "logsumexp_jvp",
     "logsumexp_vjp",
+    "minimize_on_simplex",
     "softmax",
     "softmax_hessian",
     "softmax_jacobian",

@@ -38,6 +38,15 @@ maps. Each derivative is the derivative of the map as the library computes it:
 hardmax is piecewise constant, so its derivatives are 0 almost everywhere (and undefined at
 ties, where 0 is returned as well).
 
+Accuracy and speed
+------------------
+Jacobian and Hessian entries are evaluated in factored forms (``1 − p_i`` as the sum of the
+other probabilities when ``p_i > 1/2``), so each is within a few ulp of the exact derivative at
+the given floats; ``v − ⟨p, v⟩`` in the JVP/VJP is shifted by ``v`` at the dominant entry, so
+it does not lose the small probabilities to cancellation when one ``p_i`` is near 1. NumPy
+input reduced over its last axis without a mask takes a blocked, multi-threaded path for the
+JVP/VJP of softmax and log_softmax (same formulas; special rows fall back to the generic path).
+
 Examples
 --------
 >>> import numpy as np
@@ -52,6 +61,7 @@ array([0.09003057, 0.24472847, 0.66524096])
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,21 +140,36 @@ def _quiet(fn: _F) -> _F:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Ctx:
-    """A validated input: namespace, compute dtype, reduced axes, temperature and mask."""
+    """A validated input: namespace, dtypes, reduced axes, temperature and mask.
 
-    fn: str
-    xp: Any
-    x: Array  # the input in the compute dtype
-    axes: tuple[int, ...]
-    temp: Temperature
-    mask: Array | None
-    out_dtype: Any
+    ``x`` (the input in the compute dtype) is converted on first use, so that the NumPy fast
+    path, which converts block by block, never pays for a full-size copy.
+    """
+
+    def __init__(
+        self,
+        fn: str,
+        xp: Any,
+        raw: Array,
+        axes: tuple[int, ...],
+        temp: Temperature,
+        mask: Array | None,
+        dtype: Any,
+        out_dtype: Any,
+    ) -> None:
+        self.fn, self.xp, self.raw, self.axes = fn, xp, raw, axes
+        self.temp, self.mask, self.dtype, self.out_dtype = temp, mask, dtype, out_dtype
+
+    @functools.cached_property
+    def x(self) -> Array:
+        if self.raw.dtype == self.dtype:
+            return self.raw
+        return self.xp.astype(self.raw, self.dtype)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.x.shape)
+        return tuple(self.raw.shape)
 
     @property
     def n(self) -> int:
@@ -156,7 +181,7 @@ class _Ctx:
 
     @property
     def device(self) -> Any:
-        return array_api_compat.device(self.x)
+        return array_api_compat.device(self.raw)
 
     @property
     def empty(self) -> bool:
@@ -173,28 +198,32 @@ def _setup(fn: str, x: Any, axis: Any, temperature: Any, where: Any, name: str =
         temperature, xp, reduced_shape(shape, axes), prep.compute_dtype, device, fn=fn
     )
     mask = prepare_mask(where, xp, shape, device, fn=fn)
-    return _Ctx(fn, xp, prep.x, axes, temp, mask, prep.out_dtype)
+    return _Ctx(fn, xp, raw, axes, temp, mask, prep.compute_dtype, prep.out_dtype)
 
 
-def _as_namespace(c: _Ctx, a: Any, name: str) -> Array:
-    """``a`` validated as a real array of ``c``'s namespace, in the compute dtype."""
+def _as_namespace(c: _Ctx, a: Any, name: str, cast: bool = True) -> Array:
+    """``a`` validated as a real array of ``c``'s namespace (in the compute dtype if ``cast``)."""
     prep = prepare(a, name=name, fn=c.fn)
-    arr = prep.x
+    arr = prep.raw
     if prep.xp is not c.xp:
         if not isinstance(arr, np.ndarray):
             raise TypeError(
                 f"{c.fn}: {name} is a {type(arr).__module__}.{type(arr).__name__} but the input "
-                f"is a {type(c.x).__module__}.{type(c.x).__name__}; pass both from the same "
+                f"is a {type(c.raw).__module__}.{type(c.raw).__name__}; pass both from the same "
                 "array library"
             )
         arr = c.xp.asarray(arr, device=c.device)
-    return c.xp.astype(arr, c.x.dtype)
+    if cast and arr.dtype != c.dtype:
+        arr = c.xp.astype(arr, c.dtype)
+    return arr
 
 
-def _tangent(c: _Ctx, v: Any, name: str, shape: tuple[int, ...] | None = None) -> Array:
+def _tangent(
+    c: _Ctx, v: Any, name: str, shape: tuple[int, ...] | None = None, cast: bool = True
+) -> Array:
     """A tangent or cotangent: an array broadcastable to ``shape`` (default: the input's)."""
     shape = c.shape if shape is None else shape
-    arr = _as_namespace(c, v, name)
+    arr = _as_namespace(c, v, name, cast)
     try:
         target = np.broadcast_shapes(tuple(arr.shape), shape)
     except ValueError:
@@ -207,9 +236,13 @@ def _tangent(c: _Ctx, v: Any, name: str, shape: tuple[int, ...] | None = None) -
     return c.xp.broadcast_to(arr, shape)
 
 
+def _cast(c: _Ctx, a: Array) -> Array:
+    return a if a.dtype == c.dtype else c.xp.astype(a, c.dtype)
+
+
 def _probs(c: _Ctx, raw: Any, axis: Any, temperature: Any, where: Any) -> Array:
     """p from the library's softmax, in the compute dtype (edge cases inherited)."""
-    return _maps.softmax(raw, axis=axis, temperature=temperature, where=where, dtype=c.x.dtype)
+    return _maps.softmax(raw, axis=axis, temperature=temperature, where=where, dtype=c.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,9 +391,11 @@ def _zeros_out(c: _Ctx, shape: tuple[int, ...]) -> Array:
     return c.xp.zeros(shape, dtype=c.out_dtype, device=c.device)
 
 
-def _out(c: _Ctx, a: Array) -> Array:
+def _out(c: _Ctx, a: Array, *, scalar: bool = False) -> Array:
+    """The result in the output dtype; ``scalar``: a 0-d NumPy result as a NumPy scalar (like
+    logsumexp's own reductions)."""
     a = finish(c.xp, a, c.out_dtype)
-    if isinstance(a, np.ndarray) and a.ndim == 0:
+    if scalar and isinstance(a, np.ndarray) and a.ndim == 0:
         return a[()]
     return a
 
@@ -391,13 +426,26 @@ def _softmax_jvp_p(c: _Ctx, p: Array, v: Array, rows: _Rows) -> Array:
     return _finish_rows(c, out, rows, _same)
 
 
-def _softmax_jacobian_p(c: _Ctx, p: Array, rows: _Rows) -> Array:
-    """(diag p − p pᵀ) / T, batch + (n, n); the diagonal as p (1 − p) with 1 − p accurate."""
+def _softmax_jacobian_p(c: _Ctx, p: Array, rows: _Rows, *, final: bool = False) -> Array:
+    """(diag p − p pᵀ) / T, batch + (n, n); the diagonal as p (1 − p) with 1 − p accurate.
+
+    ``final``: the result is returned as is, so NumPy may write it in the output dtype
+    directly (each entry rounded once from the compute dtype).
+    """
     xp = c.xp
     pr = _to_rows(c, p)
+    arrange = _rows_arranger(c, 1)
+    if isinstance(pr, np.ndarray):
+        # One pass over the n² entries instead of three: T folded into the O(n) factor
+        # (the same two roundings as dividing the product), the diagonal set in place.
+        a = _over_t(c, pr, _rows_arranger(c, 0))
+        j = np.empty((*pr.shape, pr.shape[-1]), dtype=c.out_dtype if final else pr.dtype)
+        np.multiply(-a[..., :, None], pr[..., None, :], out=j)
+        idx = np.arange(pr.shape[-1])
+        j[..., idx, idx] = a * _complement(xp, pr)
+        return _finish_rows(c, j, rows, arrange)
     j = -(_col(xp, pr) * _row(xp, pr))
     j = xp.where(_eye(c, pr.shape[-1]), _col(xp, pr * _complement(xp, pr)), j)
-    arrange = _rows_arranger(c, 1)
     return _finish_rows(c, _over_t(c, j, arrange), rows, arrange)
 
 
@@ -438,6 +486,117 @@ def _kept(c: _Ctx) -> Array:
     if c.mask is not None:
         keep = keep & c.mask
     return keep
+
+
+# --------------------------------------------------------------------------------------------
+# NumPy fast path for the JVP/VJP of softmax and log_softmax
+# --------------------------------------------------------------------------------------------
+
+# Elements per block: the few float64 scratch rows of a block stay in L2, so the arithmetic
+# after p reads p, v and x from memory once and writes the result once.
+_NP_BLOCK = 1 << 14
+_NP_PARALLEL_MIN = 1 << 16  # below this many elements, threads cost more than they give
+
+
+def _np_rowwise(c: _Ctx, kind: str, p: Array, v: Any) -> np.ndarray | None:
+    """``kind`` in {"softmax", "log_softmax_jvp", "log_softmax_vjp"} over the last axis of
+    NumPy arrays, in cache-sized blocks of rows on the library's thread pool.
+
+    The formulas are those of the generic path (same pivot, same order of the sums). Returns
+    None for what it does not cover — masks, several or other axes, T = 0 or inf, and any
+    block holding a special row (NaN, +inf, empty) or a non-finite tangent where it is
+    ignored — and the caller then takes the generic path, which resolves those.
+    """
+    raw = c.raw
+    nd = raw.ndim
+    if (
+        not isinstance(raw, np.ndarray)
+        or not isinstance(v, np.ndarray)
+        or not isinstance(p, np.ndarray)
+        or nd == 0
+        or c.axes != (nd - 1,)
+        or c.mask is not None
+        or c.temp.kind in ("zero", "inf")
+        or np.dtype(c.dtype) != np.float64
+    ):
+        return None
+    from softmaxkit import _fast
+
+    n = raw.shape[-1]
+    rows = raw.size // n
+    xr = raw.reshape(rows, n)
+    pr = p.reshape(rows, n)
+    vr = np.broadcast_to(v, raw.shape).reshape(rows, n)
+    t_scalar: float | None = None
+    t_rows: np.ndarray | None = None
+    if c.temp.kind == "scalar":
+        t_scalar = float(c.temp.value)
+    elif c.temp.kind == "array":
+        t_rows = np.ascontiguousarray(np.asarray(c.temp.value, dtype=np.float64)).reshape(rows)
+        if not (np.isfinite(t_rows) & (t_rows > 0)).all():
+            return None
+    out = np.empty((rows, n), dtype=c.out_dtype)
+    block = max(1, _NP_BLOCK // n)
+
+    def work(r0: int, r1: int) -> bool:
+        w = np.empty((block, n))
+        tmp = np.empty((block, n))
+        for b0 in range(r0, r1, block):
+            b1 = min(b0 + block, r1)
+            nb = b1 - b0
+            pb, vb, xb = pr[b0:b1], vr[b0:b1], xr[b0:b1]
+            wb, tb = w[:nb], tmp[:nb]
+            ar = np.arange(nb)
+            k = np.argmax(pb, axis=1)
+            # The largest probability sits on a +inf entry if the row has one, and on a −inf
+            # entry if the row is empty: reading x there finds the special rows (a NaN row
+            # has NaN p and is caught by the sums below) without another pass over x.
+            if not np.isfinite(xb[ar, k]).all():
+                return False
+            neg = None
+            if kind != "softmax" and not np.min(pb) > 0:
+                # −inf entries have p = 0, so only a block with a zero reads x again
+                neg = xb == -np.inf
+                if not neg.any():
+                    neg = None
+            if kind == "log_softmax_vjp":
+                np.copyto(wb, vb)
+                if neg is not None:
+                    np.putmask(wb, neg, 0.0)
+                s = np.sum(wb, axis=1)
+                np.multiply(pb, s[:, None], out=tb)
+                np.subtract(wb, tb, out=wb)
+            else:
+                piv = np.where(pb[ar, k] > 0.5, vb[ar, k], 0.0)
+                np.subtract(vb, piv[:, None], out=wb)
+                if neg is not None:
+                    np.putmask(wb, neg, 0.0)
+                np.multiply(pb, wb, out=tb)
+                s = np.sum(tb, axis=1)
+                np.subtract(wb, s[:, None], out=wb)
+                if kind == "softmax":
+                    np.multiply(pb, wb, out=wb)
+                elif neg is not None:
+                    np.putmask(wb, neg, 0.0)
+            if not np.isfinite(s).all():  # NaN/inf tangents: the generic path decides
+                return False
+            if t_scalar is not None:
+                wb /= t_scalar
+            elif t_rows is not None:
+                wb /= t_rows[b0:b1, None]
+            out[b0:b1] = wb
+        return True
+
+    threads = _fast.num_threads() if raw.size >= _NP_PARALLEL_MIN else 1
+    if threads <= 1 or rows < 2 * block:
+        ok = work(0, rows)
+    else:
+        pieces = min(rows // block, 4 * threads)
+        cuts = [(rows * i // pieces) // block * block for i in range(pieces)] + [rows]
+        jobs = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+        futures = [_fast._executor().submit(work, a, b) for a, b in jobs]
+        ok = all([f.result() for f in futures])
+    return out.reshape(raw.shape) if ok else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,11 +648,14 @@ def softmax_jvp(
     array([ 0.11750186, -0.11750186,  0.        ])
     """
     c = _setup("softmax_jvp", x, axis, temperature, where)
-    vv = _tangent(c, v, "v")
+    vv = _tangent(c, v, "v", cast=False)
     if c.empty:
         return _zeros_out(c, c.shape)
     p = _probs(c, x, axis, temperature, where)
-    return _out(c, _softmax_jvp_p(c, p, vv, _row_flags(c)))
+    fast = _np_rowwise(c, "softmax", p, vv)
+    if fast is not None:
+        return _out(c, fast)
+    return _out(c, _softmax_jvp_p(c, p, _cast(c, vv), _row_flags(c)))
 
 
 @_quiet
@@ -538,11 +700,14 @@ def softmax_vjp(
     array([ 0.1875, -0.1875])
     """
     c = _setup("softmax_vjp", x, axis, temperature, where)
-    uu = _tangent(c, u, "u")
+    uu = _tangent(c, u, "u", cast=False)
     if c.empty:
         return _zeros_out(c, c.shape)
     p = _probs(c, x, axis, temperature, where)
-    return _out(c, _softmax_jvp_p(c, p, uu, _row_flags(c)))
+    fast = _np_rowwise(c, "softmax", p, uu)
+    if fast is not None:
+        return _out(c, fast)
+    return _out(c, _softmax_jvp_p(c, p, _cast(c, uu), _row_flags(c)))
 
 
 @_quiet
@@ -590,7 +755,7 @@ def softmax_jacobian(
     if c.empty:
         return _zeros_out(c, (*c.batch, c.n, c.n))
     p = _probs(c, x, axis, temperature, where)
-    return _out(c, _softmax_jacobian_p(c, p, _row_flags(c)))
+    return _out(c, _softmax_jacobian_p(c, p, _row_flags(c), final=True))
 
 
 @_quiet
@@ -686,11 +851,15 @@ def log_softmax_jvp(
     array([ 0.75, -0.25,  0.  ])
     """
     c = _setup("log_softmax_jvp", x, axis, temperature, where)
-    vv = _tangent(c, v, "v")
+    vv = _tangent(c, v, "v", cast=False)
     if c.empty:
         return _zeros_out(c, c.shape)
     xp = c.xp
     p = _probs(c, x, axis, temperature, where)
+    fast = _np_rowwise(c, "log_softmax_jvp", p, vv)
+    if fast is not None:
+        return _out(c, fast)
+    vv = _cast(c, vv)
     keep = _kept(c)
     zero = full_like_scalar(xp, vv, 0.0)
     v0 = xp.where(keep, vv - _pivot(c, p, vv), zero)
@@ -733,11 +902,15 @@ def log_softmax_vjp(
     array([ 0.75, -0.75])
     """
     c = _setup("log_softmax_vjp", x, axis, temperature, where)
-    uu = _tangent(c, u, "u")
+    uu = _tangent(c, u, "u", cast=False)
     if c.empty:
         return _zeros_out(c, c.shape)
     xp = c.xp
     p = _probs(c, x, axis, temperature, where)
+    fast = _np_rowwise(c, "log_softmax_vjp", p, uu)
+    if fast is not None:
+        return _out(c, fast)
+    uu = _cast(c, uu)
     u0 = xp.where(_kept(c), uu, full_like_scalar(xp, uu, 0.0))
     out = _over_t(c, u0 - p * _rsum(xp, u0, c.axes), _same)
     return _out(c, _finish_rows(c, out, _row_flags(c), _same))
@@ -852,7 +1025,7 @@ def _lse_weights(c: _Ctx, x: Any, axis: Any, temperature: Any, where: Any, b: An
     w = _tangent(c, b, "b")
     nz = w != 0
     keep = nz if c.mask is None else (c.mask & nz)
-    p = _maps.softmax(x, axis=axis, temperature=temperature, where=keep, dtype=c.x.dtype)
+    p = _maps.softmax(x, axis=axis, temperature=temperature, where=keep, dtype=c.dtype)
     bp = w * p
     total = _rsum(xp, bp, c.axes)
     zero = full_like_scalar(xp, total, 0.0)
@@ -938,7 +1111,7 @@ def logsumexp_jvp(
     out = _rsum(xp, w * v0, c.axes)
     if not keepdims:
         out = squeeze_axes(xp, out, c.axes)
-    return _out(c, out)
+    return _out(c, out, scalar=True)
 
 
 @_quiet
@@ -1063,7 +1236,7 @@ def logsumexp_hessian(
     if c.empty:
         return _zeros_out(c, (*c.batch, c.n, c.n))
     w = _lse_weights(c, x, axis, temperature, where, b)
-    return _out(c, _softmax_jacobian_p(c, w, _row_flags(c)))
+    return _out(c, _softmax_jacobian_p(c, w, _row_flags(c), final=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1208,13 +1381,13 @@ def hardmax_hessian(
 # --------------------------------------------------------------------------------------------
 
 _GAUGE_DOC = """
-    The derivative is taken with respect to ``p`` as unconstrained coordinates of the formula
-    :math:`x_i = T \\log p_i + c(p)`, with ``c(p)`` fixed by the gauge condition applied to
-    ``T log p`` as given (no renormalisation). Every gauge makes this formula invariant under
-    ``p → λp`` — it is the map with ``normalize=True`` — so ``J @ p = 0``; along directions
-    inside the simplex (``Σ v = 0``) it is the derivative of the map restricted to the simplex,
-    whatever extension one picks. Zero (and masked) probabilities stay on their face of the
-    simplex: their logits are the constant −inf, so their rows and columns are exactly 0.
+    The derivative is taken with respect to ``p`` as unconstrained coordinates: the formula
+    :math:`x_i = T \\log p_i + c(p)`, with ``c(p)`` the gauge's constant computed from
+    ``T log p`` as given, is invariant under ``p → λp`` for every gauge (it is what
+    ``normalize=True`` computes), so ``J @ p = 0``. Along directions inside the simplex
+    (``Σ v = 0``) it is the derivative of the map restricted to the simplex, whichever extension
+    one picks. Zero (and masked) probabilities stay on their face of the simplex: their logits
+    are the constant −inf, so their rows and columns are exactly 0.
 """
 
 
@@ -1245,7 +1418,7 @@ def _inverse_setup(
         atol=atol,
         normalize=normalize,
         where=where,
-        dtype=c.x.dtype,
+        dtype=c.dtype,
     )
     ref = None
     if gauge == "reference":
@@ -1271,7 +1444,7 @@ def _rest(xp: Any, pr: Array, total: Array) -> Array:
 
 def _count(c: _Ctx, fin: Array) -> Array:
     """Number of finite logits per row (1 for rows without any, which are all zero)."""
-    m = _rsum(c.xp, c.xp.astype(fin, c.x.dtype), c.axes)
+    m = _rsum(c.xp, c.xp.astype(fin, c.dtype), c.axes)
     return c.xp.where(m > 0, m, full_like_scalar(c.xp, m, 1.0))
 
 
@@ -1382,10 +1555,10 @@ def _inverse_hessian_p(c: _Ctx, p: Array, fin: Array, gauge: str, ref: int | Non
     return _times_t(c, h, _rows_arranger(c, 2))
 
 
-_INVERSE_PARAMS = """p : array_like
+_INVERSE_P = """p : array_like
         Probabilities, validated as by :func:`~softmaxkit.inverse_softmax` (whose errors
-        are raised).
-    axis, temperature, gauge, reference, value, atol, normalize, where
+        are raised)."""
+_INVERSE_KW = """axis, temperature, gauge, reference, value, atol, normalize, where
         As for :func:`~softmaxkit.inverse_softmax` (``value`` does not enter the derivative)."""
 
 
@@ -1415,9 +1588,10 @@ def inverse_softmax_jvp(
 
     Parameters
     ----------
-    {params}
+    {p}
     v : array_like
         Tangent, broadcastable to ``p``'s shape (for a tangent of the simplex, ``Σ v = 0``).
+    {kw}
 
     Returns
     -------
@@ -1481,9 +1655,10 @@ def inverse_softmax_vjp(
 
     Parameters
     ----------
-    {params}
+    {p}
     u : array_like
         Cotangent of the logits, broadcastable to ``p``'s shape.
+    {kw}
 
     Returns
     -------
@@ -1544,7 +1719,8 @@ def inverse_softmax_jacobian(
 
     Parameters
     ----------
-    {params}
+    {p}
+    {kw}
 
     Returns
     -------
@@ -1608,7 +1784,8 @@ def inverse_softmax_hessian(
 
     Parameters
     ----------
-    {params}
+    {p}
+    {kw}
 
     Returns
     -------
@@ -1651,7 +1828,8 @@ for _f in (
 ):
     _f.__doc__ = (
         (_f.__doc__ or "")
-        .replace("{params}", _INVERSE_PARAMS)
+        .replace("{p}", _INVERSE_P)
+        .replace("{kw}", _INVERSE_KW)
         .replace("{gauge}", _GAUGE_DOC.strip("\n").lstrip() + "\n")
     )
 
@@ -1699,7 +1877,7 @@ def _base_softmax_setup(
     b = int(base) % (cz.shape[ax] + 1)
     x = _insert(xp, cz.x, ax, b, 0.0)
     mask = None if cz.mask is None else _insert(xp, cz.mask, ax, b, True)
-    cx = _Ctx(fn, xp, x, cz.axes, cz.temp, mask, cz.out_dtype)
+    cx = _Ctx(fn, xp, x, cz.axes, cz.temp, mask, cz.dtype, cz.out_dtype)
     return cz, cx, p, b
 
 
@@ -1802,7 +1980,7 @@ def base_softmax_vjp(
     _, cx, p, b = _base_softmax_setup("base_softmax_vjp", z, axis, temperature, base, where)
     uu = _tangent(cx, u, "u")
     if cx.empty:
-        return _zeros_out(cx, _delete(cx.xp, cx.x, cx.axes[0], b).shape)
+        return _zeros_out(cx, _delete(cx.xp, cx.raw, cx.axes[0], b).shape)
     g = _softmax_jvp_p(cx, p, uu, _row_flags(cx))
     return _out(cx, _delete(cx.xp, g, cx.axes[0], b))
 
@@ -1981,7 +2159,7 @@ def base_logits_jvp(
     vv = _tangent(c, v, "v")
     ax = c.axes[0]
     if c.empty:
-        return _zeros_out(c, _delete(c.xp, c.x, ax, b).shape)
+        return _zeros_out(c, _delete(c.xp, c.raw, ax, b).shape)
     full = _inverse_jvp_p(c, c.x, fin, vv, "reference", b)
     return _out(c, _delete(c.xp, full, ax, b))
 
