@@ -45,6 +45,7 @@ from softmaxkit._kernel import (
     pointwise,
     softmax_generic,
 )
+from softmaxkit.autodiff import torch_autograd
 
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 
@@ -90,6 +91,7 @@ def _setup(
 
 
 @_quiet
+@torch_autograd
 def softmax(
     x: Any,
     /,
@@ -159,6 +161,7 @@ def softmax(
 
 
 @_quiet
+@torch_autograd
 def log_softmax(
     x: Any,
     /,
@@ -214,6 +217,7 @@ def log_softmax(
 
 
 @_quiet
+@torch_autograd
 def logsumexp(
     x: Any,
     /,
@@ -345,6 +349,7 @@ def _prepare_weights(xp: Any, b: Any, like: Array, fn: str) -> Array:
 
 
 @_quiet
+@torch_autograd
 def hardmax(
     x: Any,
     /,

@@ -161,7 +161,9 @@ def minimize_on_simplex(
     the optimiser approaches it and stops when the gradient is below tolerance, so such entries
     come out small but positive. For convex ``f`` the problem in ``z`` need not be convex, but
     every stationary point of G in the interior is a stationary point of ``f`` on the simplex.
-    With ``n = 1`` the simplex is a point and ``p0`` is returned.
+    With a very small ``tol``, L-BFGS-B may end with ``ABNORMAL_TERMINATION_IN_LNSRCH`` once
+    ``f`` no longer decreases in floating point; the point is then as good as ``f`` can
+    resolve. With ``n = 1`` the simplex is a point and ``p0`` is returned.
 
     Examples
     --------
@@ -232,7 +234,13 @@ def minimize_on_simplex(
     if z0.size == 0:
         # n = 1: the simplex is the single point p = (1,).
         return OptimizeResult(
-            x=p_start, z=z0, fun=f0, nit=0, nfev=1, status=0, success=True,
+            x=p_start,
+            z=z0,
+            fun=f0,
+            nit=0,
+            nfev=1,
+            status=0,
+            success=True,
             message="the simplex is a single point",
         )
 
