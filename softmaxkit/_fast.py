@@ -42,10 +42,9 @@ from softmaxkit._kernel import (
     softmax_generic,
 )
 
-_BLOCK = 1 << 15  # elements per block: the float64 scratch buffers stay in L2
+_BLOCK = 1 << 17  # elements per block: big enough to amortise the calls that hold the GIL
 _NARROW = 32
 _PARALLEL_MIN = 1 << 16  # below this many elements threads cost more than they give
-_ROWWISE_MIN = 2048  # from this row length a loop of scalar ufunc calls beats broadcasting
 _LOW, _HIGH = -700.0, 690.0  # exp stays normal and finite on [_LOW, _HIGH - log n]
 
 _np_ns: Any = None
@@ -137,19 +136,13 @@ def _canonical(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: A
 
 
 def _by_row(op: Any, a: np.ndarray, col: np.ndarray, out: np.ndarray) -> None:
-    """``op(a, col, out=out)`` for a column ``col`` broadcast along the rows of 2-D ``a``.
+    """``op(a, col, out=out)`` computed in float64 whatever ``out``'s dtype.
 
-    NumPy's broadcast inner loop is slow for this pattern; with long rows one call per row
-    with a Python scalar takes the fast scalar loop instead.
+    (A Python-float or float32 operand is "weak" in NumPy's promotion: without ``dtype`` a
+    float32 row would be computed in float32. One broadcast call per block, not one call per
+    row: per-row calls are faster on one thread but hold the GIL, which costs more on two.)
     """
-    if a.ndim == 2 and col.ndim == 2 and col.shape[0] == a.shape[0] and col.shape[1] == 1 \
-            and a.shape[1] >= _ROWWISE_MIN:
-        for i, c in enumerate(col[:, 0].tolist()):
-            # dtype: a Python scalar is "weak", so without it float32 rows would be computed
-            # in float32.
-            op(a[i], c, out=out[i], casting="same_kind", dtype=np.float64)
-    else:
-        op(a, col, out=out, casting="same_kind", dtype=np.float64)
+    op(a, col, out=out, casting="same_kind", dtype=np.float64)
 
 
 def _sum_rows(e: np.ndarray, ax: int) -> np.ndarray:
