@@ -360,7 +360,7 @@ class _Job:
                 hi, lo = divide_dw(xp, hi, lo, self.t)
         elif self.t is not None:
             np.divide(hi, self.t, out=hi)
-        e = np.exp(hi)
+        e = np.exp(hi, out=_scratch(v.shape, 4))
         if lo is not None:
             corr = _scratch(v.shape, 2)
             np.multiply(e, lo, out=corr)

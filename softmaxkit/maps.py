@@ -282,22 +282,24 @@ def logsumexp(
         if not return_sign:
             return res
         return res, _dask.blockwise(fn, prep, axes, temp, mask, sign=True, **kw)
-    xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
-    if _size(xc) == 0:
+    xp, out_dtype, raw = prep.xp, prep.out_dtype, prep.raw
+    if _size(raw) == 0:
         # Reducing over an empty axis: the sum of no terms, log 0 = −inf (sign 0).
-        shape = reduced_shape(tuple(xc.shape), axes)
-        lse = xp.full(shape, -math.inf, dtype=xc.dtype, device=device_of(xc))
-        sign = xp.zeros(shape, dtype=xc.dtype, device=device_of(xc)) if return_sign else None
+        shape = reduced_shape(tuple(raw.shape), axes)
+        dt, dev = prep.compute_dtype, device_of(raw)
+        lse = xp.full(shape, -math.inf, dtype=dt, device=dev)
+        sign = xp.zeros(shape, dtype=dt, device=dev) if return_sign else None
         return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
+    if is_numpy(raw) and b is None:
+        res = _fast.logsumexp(prep, axes, temp, mask)
+        if res is not None:
+            return _lse_out(xp, res, None, axes, keepdims, return_sign, out_dtype)
+    xc = prep.x  # the input in the compute dtype: only the generic path needs the copy
     weights = None
     if b is not None:
         weights = _prepare_weights(xp, b, xc, fn)
         nz = weights != 0
         mask = nz if mask is None else (mask & nz)
-    if is_numpy(prep.raw) and weights is None:
-        res = _fast.logsumexp(prep, axes, temp, mask)
-        if res is not None:
-            return _lse_out(xp, res, None, axes, keepdims, return_sign, out_dtype)
     lse, sign = logsumexp_generic(xp, xc, axes, temp, mask, weights, return_sign)
     return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
 
