@@ -393,8 +393,9 @@ def _zeros_out(c: _Ctx, shape: tuple[int, ...]) -> Array:
 
 def _out(c: _Ctx, a: Array, *, scalar: bool = False) -> Array:
     """The result in the output dtype; ``scalar``: a 0-d NumPy result as a NumPy scalar (like
-    logsumexp's own reductions)."""
-    a = finish(c.xp, a, c.out_dtype)
+    logsumexp's own reductions). Adding +0 turns the −0 of products like ``0 · (−p)`` (the
+    entries of masked and −inf coordinates) into +0."""
+    a = finish(c.xp, a + 0.0, c.out_dtype)
     if scalar and isinstance(a, np.ndarray) and a.ndim == 0:
         return a[()]
     return a
