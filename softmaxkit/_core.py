@@ -6,10 +6,12 @@ function of the library accepts the same inputs and raises the same errors.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import array_api_compat
 import numpy as np
@@ -17,6 +19,23 @@ import numpy as np
 __all__: list[str] = []
 
 Array = Any
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def quiet(fn: _F) -> _F:
+    """Run ``fn`` with NumPy's floating-point warnings silenced.
+
+    Under/overflow of exp, log 0, and the inf arithmetic of special rows (empty, +inf, NaN,
+    zero probabilities) are expected inside the library, and every such entry is resolved to
+    its limit explicitly; a warning would only alarm the caller.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 # Low-precision floats are accumulated in this dtype (by name, so that it works for every
 # namespace: NumPy with ml_dtypes, PyTorch and JAX all call it "bfloat16").

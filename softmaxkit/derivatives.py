@@ -65,7 +65,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import array_api_compat
 import numpy as np
@@ -80,6 +80,7 @@ from softmaxkit._core import (
     parse_temperature,
     prepare,
     prepare_mask,
+    quiet,
     reduced_shape,
     squeeze_axes,
 )
@@ -120,19 +121,8 @@ __all__ = [
 ]
 
 Array = Any
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _quiet(fn: _F) -> _F:
-    """Silence NumPy's floating-point warnings: 0·inf and inf − inf in rows that are special
-    (empty, +inf, NaN) are expected, and every such row is overwritten by its limit."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------------------------
@@ -605,7 +595,7 @@ def _np_rowwise(c: _Ctx, kind: str, p: Array, v: Any) -> np.ndarray | None:
 # --------------------------------------------------------------------------------------------
 
 
-@_quiet
+@quiet
 def softmax_jvp(
     x: Any,
     v: Any,
@@ -659,7 +649,7 @@ def softmax_jvp(
     return _out(c, _softmax_jvp_p(c, p, _cast(c, vv), _row_flags(c)))
 
 
-@_quiet
+@quiet
 def softmax_vjp(
     x: Any,
     u: Any,
@@ -711,7 +701,7 @@ def softmax_vjp(
     return _out(c, _softmax_jvp_p(c, p, _cast(c, uu), _row_flags(c)))
 
 
-@_quiet
+@quiet
 def softmax_jacobian(
     x: Any,
     /,
@@ -759,7 +749,7 @@ def softmax_jacobian(
     return _out(c, _softmax_jacobian_p(c, p, _row_flags(c), final=True))
 
 
-@_quiet
+@quiet
 def softmax_hessian(
     x: Any,
     /,
@@ -813,7 +803,7 @@ def softmax_hessian(
 # --------------------------------------------------------------------------------------------
 
 
-@_quiet
+@quiet
 def log_softmax_jvp(
     x: Any,
     v: Any,
@@ -869,7 +859,7 @@ def log_softmax_jvp(
     return _out(c, _finish_rows(c, out, _row_flags(c), _same))
 
 
-@_quiet
+@quiet
 def log_softmax_vjp(
     x: Any,
     u: Any,
@@ -917,7 +907,7 @@ def log_softmax_vjp(
     return _out(c, _finish_rows(c, out, _row_flags(c), _same))
 
 
-@_quiet
+@quiet
 def log_softmax_jacobian(
     x: Any,
     /,
@@ -966,7 +956,7 @@ def log_softmax_jacobian(
     return _out(c, _finish_rows(c, _over_t(c, j, arrange), _row_flags(c), arrange))
 
 
-@_quiet
+@quiet
 def log_softmax_hessian(
     x: Any,
     /,
@@ -1060,7 +1050,7 @@ def _reduced_cotangent(c: _Ctx, u: Any) -> Array:
     return xp.reshape(xp.broadcast_to(arr, target), kept)
 
 
-@_quiet
+@quiet
 def logsumexp_jvp(
     x: Any,
     v: Any,
@@ -1115,7 +1105,7 @@ def logsumexp_jvp(
     return _out(c, out, scalar=True)
 
 
-@_quiet
+@quiet
 def logsumexp_vjp(
     x: Any,
     u: Any,
@@ -1159,7 +1149,7 @@ def logsumexp_vjp(
     return _out(c, w * uu)
 
 
-@_quiet
+@quiet
 def logsumexp_jacobian(
     x: Any,
     /,
@@ -1196,7 +1186,7 @@ def logsumexp_jacobian(
     return _out(c, _to_rows(c, _lse_weights(c, x, axis, temperature, where, b)))
 
 
-@_quiet
+@quiet
 def logsumexp_hessian(
     x: Any,
     /,
@@ -1563,7 +1553,7 @@ _INVERSE_KW = """axis, temperature, gauge, reference, value, atol, normalize, wh
         As for :func:`~softmaxkit.inverse_softmax` (``value`` does not enter the derivative)."""
 
 
-@_quiet
+@quiet
 def inverse_softmax_jvp(
     p: Any,
     v: Any,
@@ -1630,7 +1620,7 @@ def inverse_softmax_jvp(
     return _out(c, _inverse_jvp_p(c, c.x, fin, vv, gauge, ref))
 
 
-@_quiet
+@quiet
 def inverse_softmax_vjp(
     p: Any,
     u: Any,
@@ -1694,7 +1684,7 @@ def inverse_softmax_vjp(
     return _out(c, _inverse_vjp_p(c, c.x, fin, uu, gauge, ref))
 
 
-@_quiet
+@quiet
 def inverse_softmax_jacobian(
     p: Any,
     /,
@@ -1760,7 +1750,7 @@ def inverse_softmax_jacobian(
     return _out(c, _inverse_jacobian_p(c, c.x, fin, gauge, ref))
 
 
-@_quiet
+@quiet
 def inverse_softmax_hessian(
     p: Any,
     /,
@@ -1888,7 +1878,7 @@ _BASE_SOFTMAX_NOTES = """The derivative of ``softmax`` of the extended logits
     columns; rows at T = 0, T = inf or with +inf entries are 0; NaN rows NaN)."""
 
 
-@_quiet
+@quiet
 def base_softmax_jvp(
     z: Any,
     v: Any,
@@ -1938,7 +1928,7 @@ def base_softmax_jvp(
     return _out(cx, _softmax_jvp_p(cx, p, vx, _row_flags(cx)))
 
 
-@_quiet
+@quiet
 def base_softmax_vjp(
     z: Any,
     u: Any,
@@ -1986,7 +1976,7 @@ def base_softmax_vjp(
     return _out(cx, _delete(cx.xp, g, cx.axes[0], b))
 
 
-@_quiet
+@quiet
 def base_softmax_jacobian(
     z: Any,
     /,
@@ -2035,7 +2025,7 @@ def base_softmax_jacobian(
     return _out(cx, _delete(cx.xp, j, -1, b))
 
 
-@_quiet
+@quiet
 def base_softmax_hessian(
     z: Any,
     /,
@@ -2113,7 +2103,7 @@ _BASE_LOGITS_NOTES = """The derivative of ``inverse_softmax(p, gauge="reference"
     columns."""
 
 
-@_quiet
+@quiet
 def base_logits_jvp(
     p: Any,
     v: Any,
@@ -2165,7 +2155,7 @@ def base_logits_jvp(
     return _out(c, _delete(c.xp, full, ax, b))
 
 
-@_quiet
+@quiet
 def base_logits_vjp(
     p: Any,
     u: Any,
@@ -2218,7 +2208,7 @@ def base_logits_vjp(
     return _out(c, _inverse_vjp_p(c, c.x, fin, full, "reference", b))
 
 
-@_quiet
+@quiet
 def base_logits_jacobian(
     p: Any,
     /,
@@ -2265,7 +2255,7 @@ def base_logits_jacobian(
     return _out(c, _delete(c.xp, j, -2, b))
 
 
-@_quiet
+@quiet
 def base_logits_hessian(
     p: Any,
     /,

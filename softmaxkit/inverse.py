@@ -31,12 +31,10 @@ temperature of 0 or inf in an array) comes out NaN instead of raising.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import array_api_compat
 import numpy as np
@@ -52,6 +50,7 @@ from softmaxkit._core import (
     parse_temperature,
     prepare,
     prepare_mask,
+    quiet,
     reduced_shape,
     squeeze_axes,
 )
@@ -66,7 +65,6 @@ __all__ = [
 ]
 
 Array = Any
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 GAUGES = ("center", "reference", "sum", "logsumexp")
 CONVENTIONS = ("free", "tfp")
@@ -78,16 +76,6 @@ CONVENTIONS = ("free", "tfp")
 _ATOL_FACTOR = 4.0
 
 
-def _quiet(fn: _F) -> _F:
-    """Silence NumPy's floating-point warnings: log 0 and the −inf arithmetic of zero
-    probabilities are expected, and every such entry is resolved explicitly."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class _BadProbability(ValueError):
@@ -575,7 +563,7 @@ def _inverse(
     return xp, x, lp.prep.out_dtype
 
 
-@_quiet
+@quiet
 def inverse_softmax(
     p: Any,
     /,
@@ -731,7 +719,7 @@ def _base_setup(
     return prep, ax, n, b
 
 
-@_quiet
+@quiet
 def base_softmax(
     z: Any,
     /,
@@ -814,7 +802,7 @@ def base_softmax(
     return softmax(x, axis=ax, temperature=temperature, where=mask, dtype=prep.out_dtype)
 
 
-@_quiet
+@quiet
 def base_logits(
     p: Any,
     /,
@@ -912,7 +900,7 @@ def _log_det_terms(xp: Any, t: float | Array, n: int, convention: str, ax: int) 
     return term
 
 
-@_quiet
+@quiet
 def base_softmax_log_det_jacobian(
     z: Any,
     /,
@@ -1011,7 +999,7 @@ def base_softmax_log_det_jacobian(
     return out
 
 
-@_quiet
+@quiet
 def base_logits_log_det_jacobian(
     p: Any,
     /,

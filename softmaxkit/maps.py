@@ -15,10 +15,8 @@ All four share the semantics laid out in the package documentation:
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +31,7 @@ from softmaxkit._core import (
     parse_temperature,
     prepare,
     prepare_mask,
+    quiet,
     reduced_shape,
     squeeze_axes,
 )
@@ -50,19 +49,8 @@ from softmaxkit.autodiff import torch_autograd
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 
 Array = Any
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _quiet(fn: _F) -> _F:
-    """Silence NumPy's floating-point warnings: under/overflow of exp and the inf arithmetic
-    of special rows are expected, and every such row is resolved to its limit explicitly."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _size(a: Array) -> int:
@@ -90,7 +78,7 @@ def _setup(
     return prep, axes, temp, mask
 
 
-@_quiet
+@quiet
 @torch_autograd
 def softmax(
     x: Any,
@@ -160,7 +148,7 @@ def softmax(
     return finish(xp, softmax_generic(xp, xc, axes, temp, mask), out_dtype)
 
 
-@_quiet
+@quiet
 @torch_autograd
 def log_softmax(
     x: Any,
@@ -216,7 +204,7 @@ def log_softmax(
     return finish(xp, log_softmax_generic(xp, xc, axes, temp, mask), out_dtype)
 
 
-@_quiet
+@quiet
 @torch_autograd
 def logsumexp(
     x: Any,
@@ -350,7 +338,7 @@ def _prepare_weights(xp: Any, b: Any, like: Array, fn: str) -> Array:
     return xp.broadcast_to(w, like.shape)
 
 
-@_quiet
+@quiet
 @torch_autograd
 def hardmax(
     x: Any,
