@@ -350,6 +350,29 @@ def prepare_mask(where: Any, xp: Any, shape: tuple[int, ...], device: Any, *, fn
     return xp.broadcast_to(where, shape)
 
 
+def check_out(out: Any, raw: Array, shape: tuple[int, ...], dtype: Any, *, fn: str) -> Any:
+    """Validate an ``out=`` array and return the output dtype it implies.
+
+    ``out`` must be a writeable NumPy array (other libraries have immutable arrays or their own
+    conventions) of the result's shape, with a real floating dtype that agrees with ``dtype``
+    when that is given.
+    """
+    if not isinstance(raw, np.ndarray) or not isinstance(out, np.ndarray):
+        raise TypeError(
+            f"{fn}: out= is supported for NumPy arrays only (got x of type "
+            f"{type(raw).__name__} and out of type {type(out).__name__})"
+        )
+    if tuple(out.shape) != tuple(shape):
+        raise ValueError(f"{fn}: out has shape {tuple(out.shape)}, expected {tuple(shape)}")
+    if out.dtype.kind != "f" and _dtype_name(out.dtype) != "bfloat16":
+        raise TypeError(f"{fn}: out must have a real floating dtype, got {out.dtype}")
+    if dtype is not None and np.dtype(dtype) != out.dtype:
+        raise TypeError(f"{fn}: out has dtype {out.dtype} but dtype={dtype!r} was asked for")
+    if not out.flags.writeable:
+        raise ValueError(f"{fn}: out is read-only")
+    return out.dtype
+
+
 def reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     """The shape after reducing ``axes`` with kept dimensions."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))

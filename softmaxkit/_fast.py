@@ -183,7 +183,7 @@ class _Job:
     """One call: the input as 2-D rows, the output, and the per-block arithmetic."""
 
     def __init__(self, raw: np.ndarray, out_dtype: np.dtype, temp: Temperature,
-                 mode: str) -> None:
+                 mode: str, out2: np.ndarray | None = None) -> None:
         self.n = raw.shape[-1]
         self.x2 = raw.reshape(-1, self.n)
         self.mode = mode
@@ -191,7 +191,8 @@ class _Job:
         self.t: float | None = None if temp.kind == "one" else float(temp.value)
         self.double = raw.dtype == np.float64
         cols = 1 if mode == "lse" else self.n
-        self.out2 = np.empty((self.x2.shape[0], cols), dtype=out_dtype)
+        # The caller's ``out=`` (C-ordered, right shape and dtype) is written directly.
+        self.out2 = np.empty((self.x2.shape[0], cols), dtype=out_dtype) if out2 is None else out2
         self.high = _HIGH - math.log(self.n)
         # Unshifted exp needs the exact input: fine for float64 at T = 1, and for lower
         # precisions at any T (x / T in float64 is exact enough for their results). For a
@@ -462,7 +463,7 @@ class _Job:
 
 
 def _run(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any,
-         mode: str) -> np.ndarray | None:
+         mode: str, out: np.ndarray | None = None) -> np.ndarray | None:
     canon = _canonical(prep, axes, temp, mask)
     if canon is None:
         return None
@@ -471,7 +472,17 @@ def _run(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any,
     if out_dtype not in _NATIVE:
         out_dtype = np.dtype(np.float64)  # e.g. bfloat16: one rounding, by the caller
     if temp.kind != "array":
-        return restore(_Job(flat, out_dtype, temp, mode).run(), mode == "lse")
+        cols = 1 if mode == "lse" else flat.shape[-1]
+        direct = (
+            out is not None
+            and out.dtype == out_dtype
+            and out.flags.c_contiguous
+            and axes == tuple(range(prep.raw.ndim - len(axes), prep.raw.ndim))
+            and out.size == flat.size // flat.shape[-1] * cols
+        )
+        out2 = out.reshape(-1, cols) if direct else None
+        res = _Job(flat, out_dtype, temp, mode, out2).run()
+        return out if direct else restore(res, mode == "lse")
     # One temperature per row: run the rows of each distinct temperature as one job, so a
     # row gets exactly the arithmetic (and result) it would get with a scalar temperature.
     t_rows = _canonical_temperature(temp.value, axes, flat.shape[:-1])
@@ -503,12 +514,15 @@ def _canonical_temperature(t: np.ndarray, axes: tuple[int, ...],
 
 
 def softmax(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any, *,
-            log: bool) -> np.ndarray | None:
-    """softmax / log_softmax on the fast path, or None when not covered."""
-    return _run(prep, axes, temp, mask, "log" if log else "softmax")
+            log: bool, out: np.ndarray | None = None) -> np.ndarray | None:
+    """softmax / log_softmax on the fast path, or None when not covered. The result is
+    written into ``out`` directly when its layout allows (the returned array is then ``out``).
+    """
+    return _run(prep, axes, temp, mask, "log" if log else "softmax", out)
 
 
 def logsumexp(prep: Prepared, axes: tuple[int, ...], temp: Temperature,
-              mask: Any) -> np.ndarray | None:
-    """logsumexp with kept dims on the fast path, or None when not covered."""
-    return _run(prep, axes, temp, mask, "lse")
+              mask: Any, out: np.ndarray | None = None) -> np.ndarray | None:
+    """logsumexp with kept dims on the fast path, or None when not covered (``out`` as for
+    :func:`softmax`, in the kept-dims or the reduced shape)."""
+    return _run(prep, axes, temp, mask, "lse", out)

@@ -24,6 +24,7 @@ from softmaxkit import _dask, _fast
 from softmaxkit._core import (
     Prepared,
     Temperature,
+    check_out,
     finish,
     full_like_scalar,
     is_numpy,
@@ -64,6 +65,22 @@ def _size(a: Array) -> int:
     return size
 
 
+def _out_dtype(out: Any, dtype: Any) -> Any:
+    """With ``out=`` and no ``dtype=``, the result takes ``out``'s dtype (as in NumPy)."""
+    if out is not None and dtype is None and isinstance(out, np.ndarray):
+        return out.dtype
+    return dtype
+
+
+def _deliver(xp: Any, res: Array, out: Any, out_dtype: Any) -> Array:
+    """The result in the output dtype, written into ``out`` when one was given."""
+    if out is None:
+        return finish(xp, res, out_dtype)
+    if res is not out:
+        np.copyto(out, res.reshape(out.shape), casting="same_kind")
+    return out
+
+
 def _setup(
     fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
 ) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
@@ -88,6 +105,7 @@ def softmax(
     temperature: Any = 1.0,
     where: Any = None,
     dtype: Any = None,
+    out: Any = None,
 ) -> Array:
     r"""Softmax with a temperature: :math:`p_i = e^{x_i/T} / \sum_j e^{x_j/T}`.
 
@@ -104,7 +122,11 @@ def softmax(
     where : array of bool, optional
         Entries that take part; False entries get probability exactly 0.
     dtype : dtype, optional
-        Output dtype (default: the input's floating dtype).
+        Output dtype (default: the input's floating dtype, or ``out``'s).
+    out : numpy.ndarray, optional
+        NumPy only: an array of the result's shape to write into (it is returned). On the
+        fast path the result goes straight into it, which saves allocating (and first
+        touching) a new array; ``out`` may be ``x`` itself.
 
     Returns
     -------
@@ -132,20 +154,23 @@ def softmax(
     array([[0. , 0.5, 0.5],
            [0. , 0. , 0. ]])
     """
+    dtype = _out_dtype(out, dtype)
     prep, axes, temp, mask = _setup("softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
+    if out is not None:
+        check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="softmax")
     if _dask.is_dask(prep.raw):
         return _dask.blockwise("softmax", prep, axes, temp, mask)
     if _size(prep.raw) == 0:
-        return finish(xp, prep.x, out_dtype)
+        return _deliver(xp, prep.x, out, out_dtype)
     if is_numpy(prep.raw):
-        res = _fast.softmax(prep, axes, temp, mask, log=False)
+        res = _fast.softmax(prep, axes, temp, mask, log=False, out=out)
         if res is not None:
-            return finish(xp, res, out_dtype)
+            return _deliver(xp, res, out, out_dtype)
     xc = prep.x
     if not axes:
-        return finish(xp, pointwise(xp, xc, mask, log=False), out_dtype)
-    return finish(xp, softmax_generic(xp, xc, axes, temp, mask), out_dtype)
+        return _deliver(xp, pointwise(xp, xc, mask, log=False), out, out_dtype)
+    return _deliver(xp, softmax_generic(xp, xc, axes, temp, mask), out, out_dtype)
 
 
 @quiet
@@ -158,12 +183,13 @@ def log_softmax(
     temperature: Any = 1.0,
     where: Any = None,
     dtype: Any = None,
+    out: Any = None,
 ) -> Array:
     r"""Log of the softmax: :math:`x_i/T - \log\sum_j e^{x_j/T}`, computed without forming p.
 
     Parameters
     ----------
-    x, axis, temperature, where, dtype
+    x, axis, temperature, where, dtype, out
         As for :func:`softmax`.
 
     Returns
@@ -188,20 +214,23 @@ def log_softmax(
     >>> log_softmax(np.array([0.0, -1000.0]))
     array([    0., -1000.])
     """
+    dtype = _out_dtype(out, dtype)
     prep, axes, temp, mask = _setup("log_softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
+    if out is not None:
+        check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="log_softmax")
     if _dask.is_dask(prep.raw):
         return _dask.blockwise("log_softmax", prep, axes, temp, mask)
     if _size(prep.raw) == 0:
-        return finish(xp, prep.x, out_dtype)
+        return _deliver(xp, prep.x, out, out_dtype)
     if is_numpy(prep.raw):
-        res = _fast.softmax(prep, axes, temp, mask, log=True)
+        res = _fast.softmax(prep, axes, temp, mask, log=True, out=out)
         if res is not None:
-            return finish(xp, res, out_dtype)
+            return _deliver(xp, res, out, out_dtype)
     xc = prep.x
     if not axes:
-        return finish(xp, pointwise(xp, xc, mask, log=True), out_dtype)
-    return finish(xp, log_softmax_generic(xp, xc, axes, temp, mask), out_dtype)
+        return _deliver(xp, pointwise(xp, xc, mask, log=True), out, out_dtype)
+    return _deliver(xp, log_softmax_generic(xp, xc, axes, temp, mask), out, out_dtype)
 
 
 @quiet
@@ -217,6 +246,7 @@ def logsumexp(
     keepdims: bool = False,
     return_sign: bool = False,
     dtype: Any = None,
+    out: Any = None,
 ) -> Any:
     r"""Smooth maximum :math:`T \log \sum_i b_i e^{x_i/T}` (b = 1 by default).
 
@@ -232,6 +262,9 @@ def logsumexp(
         Keep the reduced axes with length 1.
     return_sign : bool, default False
         Also return the sign of the weighted sum (+1, −1, or 0 for an empty or zero sum).
+    out : numpy.ndarray, optional
+        NumPy only: an array of the reduced shape (with or without kept dimensions, as
+        ``keepdims`` says) for the values; it is returned.
 
     Returns
     -------
@@ -261,7 +294,13 @@ def logsumexp(
     (np.float64(0.0), np.float64(-1.0))
     """
     fn = "logsumexp"
+    dtype = _out_dtype(out, dtype)
     prep, axes, temp, mask = _setup(fn, x, axis, temperature, where, dtype)
+    if out is not None:
+        rshape = reduced_shape(tuple(prep.raw.shape), axes)
+        if not keepdims:
+            rshape = tuple(n for i, n in enumerate(rshape) if i not in axes)
+        check_out(out, prep.raw, rshape, dtype, fn=fn)
     if _dask.is_dask(prep.raw):
         if b is not None:
             _prepare_weights(prep.xp, b, prep.raw, fn)
@@ -277,11 +316,11 @@ def logsumexp(
         dt, dev = prep.compute_dtype, device_of(raw)
         lse = xp.full(shape, -math.inf, dtype=dt, device=dev)
         sign = xp.zeros(shape, dtype=dt, device=dev) if return_sign else None
-        return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
+        return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype, out)
     if is_numpy(raw) and b is None:
-        res = _fast.logsumexp(prep, axes, temp, mask)
+        res = _fast.logsumexp(prep, axes, temp, mask, out=out)
         if res is not None:
-            return _lse_out(xp, res, None, axes, keepdims, return_sign, out_dtype)
+            return _lse_out(xp, res, None, axes, keepdims, return_sign, out_dtype, out)
     xc = prep.x  # the input in the compute dtype: only the generic path needs the copy
     weights = None
     if b is not None:
@@ -289,7 +328,7 @@ def logsumexp(
         nz = weights != 0
         mask = nz if mask is None else (mask & nz)
     lse, sign = logsumexp_generic(xp, xc, axes, temp, mask, weights, return_sign)
-    return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype)
+    return _lse_out(xp, lse, sign, axes, keepdims, return_sign, out_dtype, out)
 
 
 def _lse_out(
@@ -300,6 +339,7 @@ def _lse_out(
     keepdims: bool,
     return_sign: bool,
     out_dtype: Any,
+    out: Any = None,
 ) -> Any:
     if return_sign and sign is None:
         # Without weights the sum is positive unless it is empty (log 0 = −inf, sign 0).
@@ -310,10 +350,12 @@ def _lse_out(
         lse = squeeze_axes(xp, lse, axes)
         if sign is not None:
             sign = squeeze_axes(xp, sign, axes)
+    if out is not None:
+        lse = _deliver(xp, lse, out, out_dtype)
     lse = finish(xp, lse, out_dtype)
     if return_sign:
         sign = finish(xp, sign, out_dtype)
-    if isinstance(lse, np.ndarray) and lse.ndim == 0:
+    if isinstance(lse, np.ndarray) and lse.ndim == 0 and out is None:
         # Like NumPy's own reductions (and SciPy's logsumexp): a NumPy scalar, not a 0-d array.
         lse = lse[()]
         sign = sign[()] if return_sign else sign
