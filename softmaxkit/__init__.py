@@ -58,6 +58,20 @@ from softmaxkit.inverse import (
 )
 from softmaxkit.maps import hardmax, log_softmax, logsumexp, softmax
 from softmaxkit.simplex import minimize_on_simplex
+from softmaxkit.sparse import (
+    entmax,
+    entmax15,
+    entmax15_jacobian,
+    entmax15_jvp,
+    entmax15_vjp,
+    entmax_jacobian,
+    entmax_jvp,
+    entmax_vjp,
+    sparsemax,
+    sparsemax_jacobian,
+    sparsemax_jvp,
+    sparsemax_vjp,
+)
 
 __all__ = [
     "base_logits",
@@ -72,6 +86,14 @@ __all__ = [
     "base_softmax_jvp",
     "base_softmax_log_det_jacobian",
     "base_softmax_vjp",
+    "entmax",
+    "entmax15",
+    "entmax15_jacobian",
+    "entmax15_jvp",
+    "entmax15_vjp",
+    "entmax_jacobian",
+    "entmax_jvp",
+    "entmax_vjp",
     "hardmax",
     "hardmax_hessian",
     "hardmax_jacobian",
@@ -101,6 +123,10 @@ __all__ = [
     "softmax_jacobian",
     "softmax_jvp",
     "softmax_vjp",
+    "sparsemax",
+    "sparsemax_jacobian",
+    "sparsemax_jvp",
+    "sparsemax_vjp",
     "vjp",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,921 @@
+"""Sparse relatives of softmax: sparsemax, 1.5-entmax and α-entmax.
+
+These maps are α-entmax transformations (Peters, Niculae & Martins 2019),
+
+.. math:: p_i = [(\\alpha - 1) z_i - \\tau]_+^{1/(\\alpha-1)}, \\qquad z = x / T,
+
+with the threshold τ chosen so that the entries sum to 1. α = 2 is sparsemax (the Euclidean
+projection onto the simplex, Martins & Astudillo 2016), α = 1.5 has an exact sort-based threshold,
+other α > 1 are solved by bisection, and α → 1 is softmax. Unlike softmax they give exact zeros.
+
+They share the semantics of the core maps: ``axis`` (int, tuple or None: the reduced axes are
+treated as one flattened axis), ``temperature`` (T = 0 gives :func:`~softmaxkit.hardmax`, T = inf
+the uniform distribution over admissible entries), ``where=`` masks (excluded entries get 0),
+extended reals (−inf gives 0, +inf entries share the mass equally whatever T, a row with no
+admissible entry gives zeros, NaN makes its own row NaN), low precision computed in float32
+(float64 for NumPy) and returned in the input dtype.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from softmaxkit import _dask
+from softmaxkit._core import (
+    Prepared,
+    Temperature,
+    _dtype_name,
+    finish,
+    full_like_scalar,
+    normalize_axis,
+    parse_temperature,
+    prepare,
+    prepare_mask,
+    quiet,
+    reduced_shape,
+)
+from softmaxkit._kernel import device_of, hardmax_from, pointwise
+
+__all__ = [
+    "entmax",
+    "entmax15",
+    "entmax15_jacobian",
+    "entmax15_jvp",
+    "entmax15_vjp",
+    "entmax_jacobian",
+    "entmax_jvp",
+    "entmax_vjp",
+    "sparsemax",
+    "sparsemax_jacobian",
+    "sparsemax_jvp",
+    "sparsemax_vjp",
+]
+
+Array = Any
+
+# After shifting by the row maximum and scaling by (α − 1)/T, every entry of the support lies in
+# (−1, 0] (the threshold τ is ≥ −1 because the largest entry alone has mass ≤ 1). Entries below
+# −1 are outside the support, so they (and the −inf / masked ones) can be raised to this floor:
+# the prefix sums of the sort-based solvers then stay finite and exact on the support.
+_FLOOR = -2.0
+
+
+def _setup(
+    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
+) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
+    prep = prepare(x, dtype=dtype, fn=fn)
+    xp, raw = prep.xp, prep.raw
+    axes = normalize_axis(axis, raw.ndim, fn=fn)
+    shape = tuple(raw.shape)
+    temp = parse_temperature(
+        temperature, xp, reduced_shape(shape, axes), prep.compute_dtype, device_of(raw), fn=fn
+    )
+    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
+    return prep, axes, temp, mask
+
+
+def _to_rows(xp: Any, a: Array, axes: tuple[int, ...]) -> tuple[Array, tuple[int, ...], tuple]:
+    """Move ``axes`` last and flatten them into one; also return what undoes it."""
+    rest = [i for i in range(a.ndim) if i not in axes]
+    perm = tuple(rest + list(axes))
+    if perm != tuple(range(a.ndim)):
+        a = xp.permute_dims(a, perm)
+    pshape = tuple(a.shape)
+    lead = pshape[: len(rest)]
+    return xp.reshape(a, (*lead, math.prod(pshape[len(rest) :]))), perm, pshape
+
+
+def _from_rows(xp: Any, r: Array, perm: tuple[int, ...], pshape: tuple) -> Array:
+    r = xp.reshape(r, pshape)
+    if perm != tuple(range(len(perm))):
+        r = xp.permute_dims(r, tuple(int(i) for i in np.argsort(perm)))
+    return r
+
+
+def _dask_rows(fn: Any, prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any,
+               **kw: Any) -> Any:
+    """Run public map ``fn`` on blocks of whole rows of a Dask array (as ``_dask.blockwise``)."""
+    import dask.array as da
+
+    x = prep.raw.rechunk({a: -1 for a in axes})
+    extras: list[Any] = []
+    names: list[str] = []
+    if mask is not None:
+        extras.append(da.broadcast_to(da.asarray(mask), x.shape).rechunk(x.chunks))
+        names.append("where")
+    t_arg = {"one": 1.0, "zero": 0.0, "inf": math.inf}.get(temp.kind, temp.value)
+    if temp.kind == "array":
+        t_chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
+        extras.append(da.asarray(temp.value).rechunk(t_chunks))
+        names.append("temperature")
+    out_dtype = prep.out_dtype
+
+    def run(block: Any, *others: Any) -> Any:
+        kwargs: dict[str, Any] = {"axis": axes, "dtype": out_dtype, **kw}
+        if "temperature" not in names:
+            kwargs["temperature"] = t_arg
+        kwargs.update(zip(names, others, strict=True))
+        return fn(block, **kwargs)
+
+    return da.map_blocks(run, x, *extras, dtype=out_dtype, meta=x._meta.astype(out_dtype))
+
+
+def _sparsemax_rows(xp: Any, y: Array) -> Array:
+    """Sparsemax of rows ``y`` (max 0, entries in [_FLOOR, 0]) along the last axis."""
+    n = y.shape[-1]
+    ys = xp.sort(y, axis=-1, descending=True)
+    cs = xp.cumulative_sum(ys, axis=-1) - 1
+    k = xp.arange(1, n + 1, dtype=y.dtype, device=device_of(y))
+    support = xp.sum(xp.astype(k * ys > cs, y.dtype), axis=-1, keepdims=True)
+    zero = full_like_scalar(xp, y, 0.0)
+    tau = xp.sum(xp.where(k == support, cs, zero), axis=-1, keepdims=True) / support
+    return xp.where(y > tau, y - tau, zero)
+
+
+def _entmax15_rows(xp: Any, y: Array) -> Array:
+    """1.5-entmax of rows ``y = (x − max)/(2T)`` (entries in [_FLOOR, 0]) along the last axis."""
+    n = y.shape[-1]
+    ys = xp.sort(y, axis=-1, descending=True)
+    k = xp.arange(1, n + 1, dtype=y.dtype, device=device_of(y))
+    mean = xp.cumulative_sum(ys, axis=-1) / k
+    mean_sq = xp.cumulative_sum(ys * ys, axis=-1) / k
+    ss = k * (mean_sq - mean * mean)
+    delta = (1 - ss) / k
+    zero = full_like_scalar(xp, y, 0.0)
+    tau = mean - xp.sqrt(xp.where(delta > 0, delta, zero))
+    support = xp.sum(xp.astype(tau <= ys, y.dtype), axis=-1, keepdims=True)
+    tau_star = xp.sum(xp.where(k == support, tau, zero), axis=-1, keepdims=True)
+    d = xp.where(y > tau_star, y - tau_star, zero)
+    return d * d
+
+
+def _bisect_rows(xp: Any, y: Array, alpha: float, n_iter: int) -> Array:
+    """α-entmax of rows ``y = (α − 1)(x − max)/T`` by bisection on the threshold."""
+    n = y.shape[-1]
+    zero = full_like_scalar(xp, y, 0.0)
+    power = 1.0 / (alpha - 1.0)
+
+    def mass(tau: Array) -> tuple[Array, Array]:
+        d = xp.where(y > tau, y - tau, zero)
+        p = d**power
+        return p, xp.sum(p, axis=-1, keepdims=True) - 1
+
+    # f(τ) = Σp − 1 is decreasing; f(−1) ≥ 0 (the maximum alone gives 1) and
+    # f(−(1/n)^(α−1)) ≤ 0 (n entries each below 1/n).
+    lo = xp.full((*y.shape[:-1], 1), -1.0, dtype=y.dtype, device=device_of(y))
+    width = 1.0 - (1.0 / n) ** (alpha - 1.0)
+    p = None
+    for _ in range(n_iter):
+        width /= 2
+        mid = lo + width
+        p, f = mass(mid)
+        lo = xp.where(f >= 0, mid, lo)
+    # One Newton step from the bracketed threshold. Its value change is at the last bit, but it
+    # makes autodiff exact: the bisection's τ carries no derivative (it is built from
+    # constants), and τ + (α−1)(Σp − 1)/Σg has, at the root, the implicit derivative
+    # dτ/dy = g/Σg with g = p^(2−α).
+    p, f = mass(lo)
+    on = p > 0
+    one = full_like_scalar(xp, y, 1.0)
+    g = xp.where(on, xp.where(on, p, one) ** (2.0 - alpha), zero)
+    sg = xp.sum(g, axis=-1, keepdims=True)
+    step = (alpha - 1.0) * f / xp.where(sg > 0, sg, one)
+    # The root is within the bracket (plus rounding, |τ| ≤ 1): a step beyond it would only come
+    # from a bracket left wide by a small n_iter, where the bisection's value is kept.
+    bound = 2 * width + 16 * float(xp.finfo(y.dtype).eps)
+    step = xp.where(xp.abs(step) <= bound, step, zero * step)
+    p, _ = mass(lo + step)
+    return p / xp.sum(p, axis=-1, keepdims=True)
+
+
+def _solve(
+    prep: Prepared,
+    axes: tuple[int, ...],
+    temp: Temperature,
+    mask: Array | None,
+    alpha: float,
+    method: str,
+    n_iter: int,
+) -> Array:
+    """The shared driver: special rows, temperature, then the solver for ``alpha``."""
+    xp = prep.xp
+    xc = prep.x
+    if not axes:
+        return finish(xp, pointwise(xp, xc, mask, log=False), prep.out_dtype)
+    z, perm, pshape = _to_rows(xp, xc, axes)
+    ninf = full_like_scalar(xp, z, -math.inf)
+    zero = full_like_scalar(xp, z, 0.0)
+    one = full_like_scalar(xp, z, 1.0)
+    if mask is not None:
+        z = xp.where(_to_rows(xp, mask, axes)[0], z, ninf)
+    nan = xp.isnan(z)
+    nan_row = xp.any(nan, axis=-1, keepdims=True)
+    z = xp.where(nan, ninf, z)
+    m = xp.max(z, axis=-1, keepdims=True)
+    admissible = z > -math.inf
+    pinf_row = m == math.inf
+
+    t_zero: Any = temp.kind == "zero"
+    t_inf: Any = temp.kind == "inf"
+    t_safe: Any = temp.value if temp.kind == "scalar" else 1.0
+    if temp.kind == "array":
+        t = _to_rows(xp, temp.value, axes)[0]
+        t_zero, t_inf = t == 0, t == math.inf
+        t_safe = xp.where(t_zero | t_inf, one, t)
+
+    finite_m = xp.where(xp.isfinite(m), m, zero)
+    y = (alpha - 1.0) * ((z - finite_m) / t_safe)
+    floor = full_like_scalar(xp, z, _FLOOR)
+    y = xp.where(y > _FLOOR, y, floor)  # −inf, masked and far entries: outside the support
+    # Rows settled by a limit below get a harmless stand-in, so that no inf − inf reaches the
+    # solver (its NaN would leak into autodiff gradients even where the value is replaced).
+    special = nan_row | pinf_row | (m == -math.inf)
+    y = xp.where(special, zero, y)
+    if method == "sparsemax":
+        p = _sparsemax_rows(xp, y)
+    elif method == "entmax15":
+        p = _entmax15_rows(xp, y)
+    else:
+        p = _bisect_rows(xp, y, alpha, n_iter)
+
+    # Limits, in increasing priority: T = inf, T = 0, +inf entries, empty rows, NaN rows.
+    if t_inf is not False:
+        count = xp.sum(xp.astype(admissible, z.dtype), axis=-1, keepdims=True)
+        uniform = xp.astype(admissible, z.dtype) / xp.where(count > 0, count, one)
+        p = xp.where(t_inf, uniform, p) if t_inf is not True else uniform
+    hard = hardmax_from(xp, z, m, (z.ndim - 1,))
+    if t_zero is not False:
+        p = xp.where(t_zero, hard, p) if t_zero is not True else hard
+    p = xp.where(pinf_row | (m == -math.inf), hard, p)
+    p = xp.where(nan_row, full_like_scalar(xp, z, math.nan), p)
+    return finish(xp, _from_rows(xp, p, perm, pshape), prep.out_dtype)
+
+
+def _run(fn: Any, name: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any,
+         a: float, iters: int | None, **kw: Any) -> Array:
+    """Validate, route Dask and empty arrays, and solve with α = ``a``, ``iters`` steps."""
+    prep, axes, temp, mask = _setup(name, x, axis, temperature, where, dtype)
+    if _dask.is_dask(prep.raw):
+        return _dask_rows(fn, prep, axes, temp, mask, **kw)
+    if math.prod(tuple(prep.raw.shape)) == 0:
+        return finish(prep.xp, prep.x, prep.out_dtype)
+    if iters is None:
+        # Each halving of the bracket (width < 1) gains one bit of the threshold.
+        iters = 60 if _dtype_name(prep.compute_dtype) == "float64" else 30
+    method = name if name != "entmax" else "bisect"
+    return _solve(prep, axes, temp, mask, a, method, iters)
+
+
+@quiet
+def sparsemax(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r"""Sparsemax: the Euclidean projection of ``x / T`` onto the probability simplex.
+
+    .. math:: p = \arg\min_{q \in \Delta} \lVert q - x/T \rVert^2, \qquad
+              p_i = [x_i/T - \tau]_+, \quad \sum_i p_i = 1.
+
+    The threshold τ comes from sorting the row: with :math:`z_{(1)} \ge z_{(2)} \ge \dots`, the
+    support size is the largest k with :math:`1 + k z_{(k)} > \sum_{j \le k} z_{(j)}`, and
+    :math:`\tau = (\sum_{j \le k} z_{(j)} - 1)/k`.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores; any array-API array (NumPy, PyTorch, JAX, Dask, ...).
+    axis : int, tuple of int or None, default -1
+        Axis or axes normalised jointly (several axes are treated as one flattened axis).
+    temperature : float or array, default 1.0
+        T ≥ 0, or an array broadcastable against ``x`` with the reduced axes of length 1.
+        T = 0 gives :func:`~softmaxkit.hardmax`; T = inf the uniform distribution over
+        admissible entries. Larger T gives larger supports.
+    where : array of bool, optional
+        Entries that take part; False entries get exactly 0.
+    dtype : dtype, optional
+        Output dtype (default: the input's floating dtype).
+
+    Returns
+    -------
+    array
+        Probabilities summing to 1 along ``axis``, with exact zeros outside the support.
+
+    Notes
+    -----
+    −inf and masked entries get 0; if a row holds +inf entries they share the mass equally
+    (whatever T); a row with no admissible entry gives zeros; a NaN makes its row NaN and
+    only that row. (The ``entmax`` package gives NaN for all −inf rows and for +inf entries.)
+    float16/bfloat16 are computed in float32 (float64 for NumPy) and returned in their dtype.
+    PyTorch and JAX inputs stay differentiable through the closed form.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import sparsemax
+    >>> sparsemax(np.array([0.1, 1.1, 0.2]))
+    array([0.  , 0.95, 0.05])
+    >>> sparsemax(np.array([0.1, 1.1, 0.2]), temperature=10)
+    array([0.29666667, 0.39666667, 0.30666667])
+    >>> sparsemax(np.array([[1.0, np.inf, np.inf], [-np.inf, -np.inf, -np.inf]]))
+    array([[0. , 0.5, 0.5],
+           [0. , 0. , 0. ]])
+    """
+    return _run(sparsemax, "sparsemax", x, axis, temperature, where, dtype, 2.0, 0)
+
+
+@quiet
+def entmax15(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r"""1.5-entmax (Peters, Niculae & Martins 2019), exact and sort-based.
+
+    .. math:: p_i = [z_i/2 - \tau]_+^2, \qquad z = x/T, \quad \sum_i p_i = 1.
+
+    With the sorted row :math:`z_{(1)} \ge \dots` halved, and :math:`\mu_k, s_k` the mean and
+    mean square of its first k entries, the candidate thresholds are
+    :math:`\tau_k = \mu_k - \sqrt{\max(0, (1 - k(s_k - \mu_k^2))/k)}`; the support size is the
+    number of k with :math:`\tau_k \le z_{(k)}/2`, whose τ is taken.
+
+    Parameters
+    ----------
+    x, axis, temperature, where, dtype
+        As for :func:`sparsemax`.
+
+    Returns
+    -------
+    array
+        Probabilities summing to 1 along ``axis``, sparse but smoother than sparsemax.
+
+    Notes
+    -----
+    Edge cases as for :func:`sparsemax`: −inf and masked entries get 0, +inf entries share
+    the mass, empty rows give zeros, NaN stays in its row; T = 0 is hardmax, T = inf uniform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax15
+    >>> entmax15(np.array([0.0, 1.0, 4.0]))
+    array([0., 0., 1.])
+    >>> entmax15(np.array([0.0, 1.0, 2.0]))
+    array([0.        , 0.16928109, 0.83071891])
+    """
+    return _run(entmax15, "entmax15", x, axis, temperature, where, dtype, 1.5, 0)
+
+
+def _check_alpha(alpha: Any) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (numbers.Real, np.ndarray)):
+        raise ValueError(f"entmax: alpha must be a real number >= 1, got {alpha!r}")
+    try:
+        a = float(alpha)
+    except TypeError:
+        raise ValueError(f"entmax: alpha must be a real number >= 1, got {alpha!r}") from None
+    if not (1.0 <= a < math.inf):
+        raise ValueError(
+            f"entmax: alpha={a!r} is invalid; expected a finite number >= 1 "
+            "(1 gives softmax, 1.5 entmax15, 2 sparsemax)"
+        )
+    return a
+
+
+@quiet
+def entmax(
+    x: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r"""α-entmax for any α ≥ 1, by bisection on the threshold.
+
+    .. math:: p_i = [(\alpha - 1) z_i - \tau]_+^{1/(\alpha - 1)}, \qquad z = x/T,
+              \quad \sum_i p_i = 1.
+
+    Parameters
+    ----------
+    x, axis, temperature, where, dtype
+        As for :func:`sparsemax`.
+    alpha : float, default 1.5
+        α ≥ 1 (finite). α = 1 returns :func:`~softmaxkit.softmax` exactly; α = 2 agrees with
+        :func:`sparsemax` and α = 1.5 with :func:`entmax15` to the bisection's tolerance (use
+        those for the exact closed forms). Larger α gives sparser outputs.
+    n_iter : int, optional
+        Bisection steps. The default (60 in float64, 30 in float32) halves the bracket, whose
+        width is below 1, down to the compute dtype's precision.
+
+    Returns
+    -------
+    array
+        Probabilities summing to 1 along ``axis`` (renormalised after the bisection).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is below 1, NaN, infinite or not a number, or ``n_iter`` is not a positive
+        integer.
+
+    Notes
+    -----
+    Edge cases as for :func:`sparsemax`. The threshold is bracketed by
+    :math:`[\max - 1, \max - n^{1-\alpha}]` of :math:`(\alpha-1) z`, as in the ``entmax``
+    package's ``entmax_bisect``; a final Newton step makes PyTorch and JAX gradients through
+    the bisection those of the exact map (:func:`entmax_vjp` gives them in closed form).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax
+    >>> entmax(np.array([0.0, 1.0, 2.0]), alpha=1.5)
+    array([0.        , 0.16928109, 0.83071891])
+    >>> entmax(np.array([0.0, 1.0, 2.0]), alpha=1.0)
+    array([0.09003057, 0.24472847, 0.66524096])
+    """
+    a = _check_alpha(alpha)
+    if n_iter is not None and (
+        isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 1
+    ):
+        raise ValueError(f"entmax: n_iter must be a positive integer, got {n_iter!r}")
+    if a == 1.0:
+        from softmaxkit.maps import softmax
+
+        return softmax(x, axis=axis, temperature=temperature, where=where, dtype=dtype)
+    # α = 1.5 and 2 also go through the bisection, so that entmax is one method continuous
+    # in α (its tests compare it with the closed forms).
+    return _run(entmax, "entmax", x, axis, temperature, where, dtype, a, n_iter, alpha=alpha,
+                n_iter=n_iter)
+
+
+# --------------------------------------------------------------------------------------------
+# Closed-form derivatives
+# --------------------------------------------------------------------------------------------
+
+
+def _weights(
+    fn: str, x: Any, axis: Any, temperature: Any, where: Any, alpha: float, n_iter: int | None
+) -> tuple[Prepared, tuple[int, ...], Array, Any]:
+    """The Jacobian's weights g = p^(2−α) on the support (0 elsewhere and in constant rows)
+    and the temperature divisor, both in the compute dtype and the input layout.
+
+    Rows are constant — weights 0 — at T = 0 (hardmax), T = inf (uniform) and when they hold
+    +inf entries; empty rows have p = 0 and so g = 0; NaN rows keep their NaN.
+    """
+    prep, axes, temp, mask = _setup(fn, x, axis, temperature, where, None)
+    xp, dt = prep.xp, prep.compute_dtype
+    kw = {"axis": axis, "temperature": temperature, "where": where, "dtype": dt}
+    if alpha == 2.0:
+        p = sparsemax(x, **kw)
+    elif alpha == 1.5:
+        p = entmax15(x, **kw)
+    else:
+        p = entmax(x, alpha=alpha, n_iter=n_iter, **kw)
+    zero = full_like_scalar(xp, p, 0.0)
+    support = p > 0
+    if alpha == 2.0:
+        g = xp.astype(support, dt)
+    elif alpha == 1.5:
+        g = xp.sqrt(p)
+    else:
+        g = xp.where(support, p ** (2.0 - alpha), zero)
+    g = xp.where(xp.isnan(p), p, g)
+    xc = prep.x
+    if mask is not None:
+        xc = xp.where(mask, xc, full_like_scalar(xp, xc, -math.inf))
+    dead = (xp.max(xc, axis=axes, keepdims=True) == math.inf) if axes else (xc == math.inf)
+    t: Any = 1.0
+    if temp.kind in ("zero", "inf"):
+        dead = xp.ones_like(dead)
+    elif temp.kind == "scalar":
+        t = float(temp.value)
+    elif temp.kind == "array":
+        tv = temp.value
+        limit = (tv == 0) | (tv == math.inf)
+        dead = dead | limit
+        t = xp.where(limit, full_like_scalar(xp, tv, 1.0), tv)
+    g = xp.where(dead, zero, g)
+    return prep, axes, g, t
+
+
+def _tangent(prep: Prepared, v: Any, name: str, fn: str) -> Array:
+    """A tangent or cotangent in ``x``'s namespace, shape and compute dtype."""
+    xp = prep.xp
+    if isinstance(v, (list, tuple, numbers.Number)) or isinstance(v, np.ndarray):
+        arr = np.asarray(v)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{fn}: {name} must hold real numbers, got dtype {arr.dtype}")
+        v = xp.asarray(arr, device=device_of(prep.raw))
+    shape = tuple(prep.raw.shape)
+    try:
+        ok = np.broadcast_shapes(tuple(v.shape), shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{fn}: {name} of shape {tuple(v.shape)} does not broadcast to x's shape {shape}"
+        )
+    return xp.broadcast_to(xp.astype(v, prep.compute_dtype), shape)
+
+
+def _apply(prep: Prepared, axes: tuple[int, ...], g: Array, t: Any, v: Array) -> Array:
+    """(diag(g) − g gᵀ/Σg) v / T; the Jacobian is symmetric, so this is the JVP and the VJP."""
+    xp = prep.xp
+    zero = full_like_scalar(xp, g, 0.0)
+    one = full_like_scalar(xp, g, 1.0)
+    v = xp.where(g != 0, v, zero)  # tangents off the support (even inf) do not matter
+    if axes:
+        sg = xp.sum(g, axis=axes, keepdims=True)
+        q = xp.sum(g * v, axis=axes, keepdims=True) / xp.where(sg != 0, sg, one)
+    else:
+        q = v
+    out = g * (v - q) / t
+    return finish(xp, out + 0.0, prep.out_dtype)
+
+
+def _jacobian(prep: Prepared, axes: tuple[int, ...], g: Array, t: Any) -> Array:
+    xp = prep.xp
+    gr, _, _ = _to_rows(xp, g, axes)
+    n = gr.shape[-1]
+    one = full_like_scalar(xp, gr, 1.0)
+    sg = xp.sum(gr, axis=-1, keepdims=True)
+    eye = xp.astype(xp.eye(n, dtype=gr.dtype, device=device_of(gr)), gr.dtype)
+    gc, grow = xp.expand_dims(gr, axis=-1), xp.expand_dims(gr, axis=-2)
+    jac = eye * gc - gc * grow / xp.expand_dims(xp.where(sg != 0, sg, one), axis=-1)
+    if not isinstance(t, float):
+        t = xp.expand_dims(_to_rows(xp, t, axes)[0], axis=-1)
+    return finish(xp, jac / t + 0.0, prep.out_dtype)
+
+
+@quiet
+def sparsemax_jvp(
+    x: Any, v: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    r"""Forward-mode derivative of :func:`sparsemax`: ``J @ v`` without forming J.
+
+    .. math:: J = \bigl(\operatorname{diag}(s) - s s^\top / |S|\bigr) / T, \qquad
+              J v = s \odot (v - \langle s, v\rangle / |S|) / T,
+
+    with s the indicator of the support S = {i : p_i > 0}. J is symmetric, so this is also
+    the VJP.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores, any array-API array.
+    v : array_like
+        Tangent, broadcastable to ``x``'s shape.
+    axis, temperature, where
+        As for :func:`sparsemax`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``.
+
+    Notes
+    -----
+    Sparsemax is piecewise linear; at a point where an entry enters or leaves the support
+    (``x_i/T == τ``) this is the one-sided derivative the support defines. Entries off the
+    support (masked, −inf, below the threshold) get 0 and their tangents are ignored; rows at
+    T = 0 or inf, rows holding +inf and empty rows give 0; NaN rows give NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import sparsemax_jvp
+    >>> sparsemax_jvp(np.array([0.1, 1.1, 0.2]), np.array([1.0, 2.0, 4.0]))
+    array([ 0., -1.,  1.])
+    """
+    prep, axes, g, t = _weights("sparsemax_jvp", x, axis, temperature, where, 2.0, None)
+    return _apply(prep, axes, g, t, _tangent(prep, v, "v", "sparsemax_jvp"))
+
+
+@quiet
+def sparsemax_vjp(
+    x: Any, u: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    r"""Reverse-mode derivative of :func:`sparsemax`: ``u @ J`` (equal to ``J @ u``).
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    u : array_like
+        Cotangent, broadcastable to ``x``'s shape.
+    axis, temperature, where
+        As for :func:`sparsemax`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``; see :func:`sparsemax_jvp` for the formula and edge cases.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import sparsemax_vjp
+    >>> sparsemax_vjp(np.array([0.1, 1.1, 0.2]), np.array([0.0, 1.0, 0.0]), temperature=2)
+    array([-0.16666667,  0.33333333, -0.16666667])
+    """
+    prep, axes, g, t = _weights("sparsemax_vjp", x, axis, temperature, where, 2.0, None)
+    return _apply(prep, axes, g, t, _tangent(prep, u, "u", "sparsemax_vjp"))
+
+
+@quiet
+def sparsemax_jacobian(
+    x: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    r"""Jacobian of :func:`sparsemax`, ``(diag(s) − s sᵀ/|S|)/T``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    axis, temperature, where
+        As for :func:`sparsemax`.
+
+    Returns
+    -------
+    array
+        Shape ``batch + (n, n)``: the reduced axes moved last and flattened (C order), as for
+        the other ``*_jacobian`` functions of the library.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import sparsemax_jacobian
+    >>> sparsemax_jacobian(np.array([0.1, 1.1, 0.2]))
+    array([[ 0. ,  0. ,  0. ],
+           [ 0. ,  0.5, -0.5],
+           [ 0. , -0.5,  0.5]])
+    """
+    prep, axes, g, t = _weights("sparsemax_jacobian", x, axis, temperature, where, 2.0, None)
+    return _jacobian(prep, axes, g, t)
+
+
+_ENTMAX_DERIV_NOTES = """With p the output and g = p^(2−α) on the support (0 off it),
+
+    .. math:: J = \\bigl(\\operatorname{diag}(g) - g g^\\top / \\textstyle\\sum_i g_i\\bigr) / T,
+
+    which is symmetric (so the JVP and the VJP coincide); α = 2 gives sparsemax's Jacobian and
+    α → 1 softmax's. Entries off the support (masked, −inf, below the threshold) get 0 and their
+    tangents are ignored; rows at T = 0 or inf, rows holding +inf and empty rows give 0; NaN
+    rows give NaN."""
+
+
+@quiet
+def entmax15_jvp(
+    x: Any, v: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    r"""Forward-mode derivative of :func:`entmax15`: ``J @ v`` with g = √p.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    v : array_like
+        Tangent, broadcastable to ``x``'s shape.
+    axis, temperature, where
+        As for :func:`entmax15`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``.
+
+    Notes
+    -----
+    {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax15_jvp
+    >>> entmax15_jvp(np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.0, 1.0]))
+    array([ 0.        , -0.28347335,  0.28347335])
+    """
+    prep, axes, g, t = _weights("entmax15_jvp", x, axis, temperature, where, 1.5, None)
+    return _apply(prep, axes, g, t, _tangent(prep, v, "v", "entmax15_jvp"))
+
+
+@quiet
+def entmax15_vjp(
+    x: Any, u: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    r"""Reverse-mode derivative of :func:`entmax15`: ``u @ J`` (equal to ``J @ u``).
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    u : array_like
+        Cotangent, broadcastable to ``x``'s shape.
+    axis, temperature, where
+        As for :func:`entmax15`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``.
+
+    Notes
+    -----
+    {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax15_vjp
+    >>> entmax15_vjp(np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.0, 1.0]))
+    array([ 0.        , -0.28347335,  0.28347335])
+    """
+    prep, axes, g, t = _weights("entmax15_vjp", x, axis, temperature, where, 1.5, None)
+    return _apply(prep, axes, g, t, _tangent(prep, u, "u", "entmax15_vjp"))
+
+
+@quiet
+def entmax15_jacobian(
+    x: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    r"""Jacobian of :func:`entmax15`, shape ``batch + (n, n)`` (reduced axes last, flattened).
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    axis, temperature, where
+        As for :func:`entmax15`.
+
+    Returns
+    -------
+    array
+        ``J[..., i, j] = ∂p_i/∂x_j``.
+
+    Notes
+    -----
+    {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax15_jacobian
+    >>> entmax15_jacobian(np.array([0.0, 1.0, 2.0]))
+    array([[ 0.        ,  0.        ,  0.        ],
+           [ 0.        ,  0.28347335, -0.28347335],
+           [ 0.        , -0.28347335,  0.28347335]])
+    """
+    prep, axes, g, t = _weights("entmax15_jacobian", x, axis, temperature, where, 1.5, None)
+    return _jacobian(prep, axes, g, t)
+
+
+@quiet
+def entmax_jvp(
+    x: Any,
+    v: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r"""Forward-mode derivative of :func:`entmax` with respect to ``x``: ``J @ v``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    v : array_like
+        Tangent, broadcastable to ``x``'s shape.
+    alpha, axis, temperature, where, n_iter
+        As for :func:`entmax`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``.
+
+    Notes
+    -----
+    {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax_jvp
+    >>> entmax_jvp(np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.0, 1.0]), alpha=1.5)
+    array([ 0.        , -0.28347335,  0.28347335])
+    """
+    a = _check_alpha(alpha)
+    prep, axes, g, t = _weights("entmax_jvp", x, axis, temperature, where, a, n_iter)
+    return _apply(prep, axes, g, t, _tangent(prep, v, "v", "entmax_jvp"))
+
+
+@quiet
+def entmax_vjp(
+    x: Any,
+    u: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r"""Reverse-mode derivative of :func:`entmax` with respect to ``x``: ``u @ J``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    u : array_like
+        Cotangent, broadcastable to ``x``'s shape.
+    alpha, axis, temperature, where, n_iter
+        As for :func:`entmax`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``.
+
+    Notes
+    -----
+    {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax_vjp
+    >>> entmax_vjp(np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.0, 1.0]), alpha=2)
+    array([ 0. , -0.5,  0.5])
+    """
+    a = _check_alpha(alpha)
+    prep, axes, g, t = _weights("entmax_vjp", x, axis, temperature, where, a, n_iter)
+    return _apply(prep, axes, g, t, _tangent(prep, u, "u", "entmax_vjp"))
+
+
+@quiet
+def entmax_jacobian(
+    x: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r"""Jacobian of :func:`entmax` with respect to ``x``, shape ``batch + (n, n)``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    alpha, axis, temperature, where, n_iter
+        As for :func:`entmax`.
+
+    Returns
+    -------
+    array
+        ``J[..., i, j] = ∂p_i/∂x_j`` (reduced axes moved last and flattened).
+
+    Notes
+    -----
+    {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax_jacobian
+    >>> entmax_jacobian(np.array([0.0, 0.0]), alpha=3)
+    array([[ 1., -1.],
+           [-1.,  1.]])
+    """
+    a = _check_alpha(alpha)
+    prep, axes, g, t = _weights("entmax_jacobian", x, axis, temperature, where, a, n_iter)
+    return _jacobian(prep, axes, g, t)
+
+
+for _f in (entmax15_jvp, entmax15_vjp, entmax15_jacobian, entmax_jvp, entmax_vjp,
+           entmax_jacobian):
+    _f.__doc__ = (_f.__doc__ or "").replace("{notes}", _ENTMAX_DERIV_NOTES)
+del _f
