@@ -2324,33 +2324,42 @@ _NAMES = (
     "base_softmax",
     "base_logits",
 )
+# The sparse maps have closed-form jvp, vjp and jacobian (in softmaxkit.sparse), no Hessian.
+_SPARSE_NAMES = ("sparsemax", "entmax15", "entmax")
 
 
 @functools.cache
 def _table() -> dict[Any, dict[str, Callable[..., Array]]]:
     """Map function -> {kind: closed-form derivative}; built on first use (inverse.py imports
     maps, and this module must not import it at load time to stay independent of it)."""
-    from softmaxkit import inverse
+    from softmaxkit import inverse, sparse
 
     table: dict[Any, dict[str, Callable[..., Array]]] = {}
     for name in _NAMES:
         fn = getattr(_maps, name, None) or getattr(inverse, name)
         table[fn] = {kind: globals()[f"{name}_{kind}"] for kind in _KINDS}
+    for name in _SPARSE_NAMES:
+        table[getattr(sparse, name)] = {
+            kind: getattr(sparse, f"{name}_{kind}") for kind in ("jvp", "vjp", "jacobian")
+        }
     return table
 
 
 def _lookup(kind: str, fn: Any) -> Callable[..., Array]:
     table = _table()
+    derivs: dict[str, Callable[..., Array]] | None = None
     if isinstance(fn, str):
-        for f, derivs in table.items():
-            if f.__name__ == fn:
-                return derivs[kind]
+        derivs = next((d for f, d in table.items() if f.__name__ == fn), None)
     else:
         try:
-            return table[fn][kind]
-        except (KeyError, TypeError):
-            pass
-    names = ", ".join(f"softmaxkit.{n}" for n in _NAMES)
+            derivs = table.get(fn)
+        except TypeError:  # an unhashable object
+            derivs = None
+    if derivs is not None:
+        if kind in derivs:
+            return derivs[kind]
+        raise TypeError(f"{kind}: {getattr(fn, '__name__', fn)} has no closed-form {kind}")
+    names = ", ".join(f"softmaxkit.{n}" for n in (*_NAMES, *_SPARSE_NAMES))
     what = repr(fn) if isinstance(fn, str) else getattr(fn, "__qualname__", repr(fn))
     raise TypeError(
         f"{kind}: no closed-form derivative for {what}; supported maps (pass the function, or "

@@ -445,3 +445,22 @@ def test_torch_gradcheck(fn: Any) -> None:
     torch.manual_seed(0)
     x = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda z: fn(z, temperature=0.7), (x,))
+
+
+def test_generic_derivative_dispatch_covers_the_sparse_maps() -> None:
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 6))
+    v = rng.standard_normal((4, 6))
+    for fn, kw in ((sk.sparsemax, {}), (sk.entmax15, {}), (sk.entmax, {"alpha": 1.7})):
+        name = fn.__name__
+        np.testing.assert_array_equal(
+            sk.jvp(fn, x, v, **kw), getattr(sk, f"{name}_jvp")(x, v, **kw)
+        )
+        np.testing.assert_array_equal(
+            sk.vjp(name, x, v, **kw), getattr(sk, f"{name}_vjp")(x, v, **kw)
+        )
+        np.testing.assert_array_equal(
+            sk.jacobian(fn, x, **kw), getattr(sk, f"{name}_jacobian")(x, **kw)
+        )
+        with pytest.raises(TypeError, match="no closed-form hessian"):
+            sk.hessian(fn, x, **kw)
