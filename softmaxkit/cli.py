@@ -46,6 +46,15 @@ _MAPS: dict[str, Callable[..., Any]] = {
     "softmax": softmaxkit.softmax,
     "log-softmax": softmaxkit.log_softmax,
     "logsumexp": softmaxkit.logsumexp,
+    "sparsemax": softmaxkit.sparsemax,
+    "entmax15": softmaxkit.entmax15,
+    "entmax": softmaxkit.entmax,
+}
+# The sparse maps need each whole record: they run row-wise only.
+_SPARSE = {
+    "sparsemax": "Euclidean projection of x/T onto the simplex (exact zeros), per record",
+    "entmax15": "1.5-entmax of x/T (exact, sort-based; exact zeros), per record",
+    "entmax": "alpha-entmax of x/T by bisection (--alpha; 1 = softmax, 2 = sparsemax), per record",
 }
 
 _HELP = {
@@ -256,6 +265,20 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     _add_inverse(sub, common)
+    for name, text in _SPARSE.items():
+        sp = sub.add_parser(
+            name,
+            parents=[common],
+            help=text,
+            description=f"{name}: {text}. Row-wise only.",
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name == "entmax":
+            sp.add_argument(
+                "--alpha", type=float, default=1.5, metavar="A",
+                help="alpha >= 1 (default 1.5): 1 is softmax, 2 is sparsemax",
+            )
     return parser
 
 
@@ -322,6 +345,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sio.file_format(output)  # an unknown extension fails before any work
     if args.axis == "column" and path == "-":
         parser.error("--axis column reads the input twice; give a file, not standard input")
+    if command in _SPARSE and args.axis != "row":
+        parser.error(f"{command} works row-wise only (each record is one distribution)")
+    if command == "entmax" and not args.alpha >= 1.0:
+        parser.error(f"--alpha must be a number >= 1, got {args.alpha:g}")
     if command == "inverse":
         if args.example:
             parser.error("the example holds logits; inverse takes probabilities")
@@ -359,7 +386,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if command == "inverse":
             rows = _inverse_rows(reader, args, layout, writer, progress)
         elif args.axis == "row":
-            rows = _by_rows(reader, command, args.temperature, layout, writer, progress)
+            extra = {"alpha": args.alpha} if command == "entmax" else {}
+            rows = _by_rows(reader, command, args.temperature, layout, writer, progress, extra)
         else:
             rows = _by_columns(reader, command, args.temperature, layout, writer, progress)
     if output is not None and not args.quiet:
@@ -420,11 +448,12 @@ def _by_rows(
     layout: _Layout,
     writer: sio.Writer,
     progress: _Progress,
+    extra: dict[str, Any] | None = None,
 ) -> int:
     fn = _MAPS[command]
     rows = 0
     for block in reader:
-        result = fn(block.values, axis=-1, temperature=temperature)
+        result = fn(block.values, axis=-1, temperature=temperature, **(extra or {}))
         if command == "logsumexp":
             result = result[:, None]
         writer.write(_columns(layout, result, block.passthrough), block.start)

@@ -629,3 +629,44 @@ def test_inverse_reference_out_of_range_and_example(
     )
     code, _, err = run(["inverse", "--example"], capsys)
     assert code == 2 and "the example holds logits; inverse takes probabilities" in err
+
+
+# --------------------------------------------------------------------------- sparse maps
+
+
+@pytest.mark.parametrize(
+    ("command", "extra", "fn", "kw"),
+    [
+        ("sparsemax", [], softmaxkit.sparsemax, {}),
+        ("entmax15", ["-T", "3"], softmaxkit.entmax15, {"temperature": 3.0}),
+        ("entmax", ["--alpha", "1.7"], softmaxkit.entmax, {"alpha": 1.7}),
+    ],
+)
+def test_sparse_commands_rows(
+    tmp_path: Path,
+    rng: np.random.Generator,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    extra: list[str],
+    fn: Any,
+    kw: dict[str, Any],
+) -> None:
+    path, x = logits_file(tmp_path, rng)
+    code, out, err = run([command, str(path), "--columns", "logit_*", *extra], capsys)
+    assert (code, err) == (0, "")
+    names, rows = read_csv(out)
+    assert names == ["id", "logit_0", "logit_1", "logit_2", "logit_3", "logit_4", "label"]
+    p = numbers(rows, slice(1, 6))
+    np.testing.assert_array_equal(p, fn(x, **kw))
+    assert (p == 0).any()  # sparse: exact zeros
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_sparse_commands_usage_errors(
+    tmp_path: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = logits_file(tmp_path, rng)
+    code, _, err = run(["sparsemax", str(path), "--columns", "logit_*", "--axis", "column"], capsys)
+    assert code == 2 and "row-wise only" in err
+    code, _, err = run(["entmax", str(path), "--columns", "logit_*", "--alpha", "0.5"], capsys)
+    assert code == 2 and "--alpha must be a number >= 1" in err
