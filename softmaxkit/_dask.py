@@ -10,6 +10,7 @@ the graph is computed. The price: one row must fit in a worker's memory.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from softmaxkit._core import Prepared, Temperature
@@ -31,7 +32,7 @@ def _temperature_arg(temp: Temperature) -> Any:
 
 
 def blockwise(
-    name: str,
+    name: str | Callable[..., Any],
     prep: Prepared,
     axes: tuple[int, ...],
     temp: Temperature,
@@ -41,8 +42,12 @@ def blockwise(
     keepdims: bool = False,
     return_sign: bool = False,
     sign: bool = False,
+    **fixed: Any,
 ) -> Any:
-    """Apply public map ``name`` to every block of whole rows of the Dask array ``prep.raw``.
+    """Apply a public map to every block of whole rows of the Dask array ``prep.raw``.
+
+    ``name`` names a map of :mod:`softmaxkit.maps`, or is the public function itself (the
+    sparse maps); ``fixed`` are further keywords passed to it unchanged (e.g. ``alpha``).
 
     For logsumexp, ``return_sign`` is the caller's flag (it changes the values where the
     weighted sum is negative) and ``sign=True`` returns the sign array instead of the values.
@@ -67,11 +72,12 @@ def blockwise(
         t_chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
         extras.append(t.rechunk(t_chunks))
         names.append("temperature")
-    fn = getattr(maps, name)
+    fn = getattr(maps, name) if isinstance(name, str) else name
+    name = fn.__name__
     out_dtype = prep.out_dtype
 
     def run(block: Any, *others: Any) -> Any:
-        kw: dict[str, Any] = {"axis": axes, "dtype": out_dtype}
+        kw: dict[str, Any] = {"axis": axes, "dtype": out_dtype, **fixed}
         if "temperature" not in names and name != "hardmax":
             kw["temperature"] = t_arg
         kw.update(zip(names, others, strict=True))

@@ -96,34 +96,6 @@ def _from_rows(xp: Any, r: Array, perm: tuple[int, ...], pshape: tuple) -> Array
     return r
 
 
-def _dask_rows(fn: Any, prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any,
-               **kw: Any) -> Any:
-    """Run public map ``fn`` on blocks of whole rows of a Dask array (as ``_dask.blockwise``)."""
-    import dask.array as da
-
-    x = prep.raw.rechunk({a: -1 for a in axes})
-    extras: list[Any] = []
-    names: list[str] = []
-    if mask is not None:
-        extras.append(da.broadcast_to(da.asarray(mask), x.shape).rechunk(x.chunks))
-        names.append("where")
-    t_arg = {"one": 1.0, "zero": 0.0, "inf": math.inf}.get(temp.kind, temp.value)
-    if temp.kind == "array":
-        t_chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
-        extras.append(da.asarray(temp.value).rechunk(t_chunks))
-        names.append("temperature")
-    out_dtype = prep.out_dtype
-
-    def run(block: Any, *others: Any) -> Any:
-        kwargs: dict[str, Any] = {"axis": axes, "dtype": out_dtype, **kw}
-        if "temperature" not in names:
-            kwargs["temperature"] = t_arg
-        kwargs.update(zip(names, others, strict=True))
-        return fn(block, **kwargs)
-
-    return da.map_blocks(run, x, *extras, dtype=out_dtype, meta=x._meta.astype(out_dtype))
-
-
 def _sparsemax_rows(xp: Any, y: Array) -> Array:
     """Sparsemax of rows ``y`` (max 0, entries in [_FLOOR, 0]) along the last axis."""
     n = y.shape[-1]
@@ -260,7 +232,7 @@ def _run(fn: Any, name: str, x: Any, axis: Any, temperature: Any, where: Any, dt
     """Validate, route Dask and empty arrays, and solve with α = ``a``, ``iters`` steps."""
     prep, axes, temp, mask = _setup(name, x, axis, temperature, where, dtype)
     if _dask.is_dask(prep.raw):
-        return _dask_rows(fn, prep, axes, temp, mask, **kw)
+        return _dask.blockwise(fn, prep, axes, temp, mask, **kw)
     if math.prod(tuple(prep.raw.shape)) == 0:
         return finish(prep.xp, prep.x, prep.out_dtype)
     if iters is None:
