@@ -9,6 +9,8 @@ The maps between unconstrained space and the probability simplex:
   :func:`vjp` (and per map, e.g. :func:`softmax_jvp`); autograd with those closed forms in
   :mod:`softmaxkit.autodiff` (PyTorch Functions, JAX ``custom_jvp`` rules)
 * optimisation over the simplex through the base-state map: :func:`minimize_on_simplex`
+* Fenchel–Young losses with their gradients ``(p − y)/T``: :func:`softmax_loss`
+  (cross-entropy), :func:`sparsemax_loss`, :func:`entmax15_loss`, :func:`entmax_loss`
 
 Every map takes any array-API array (NumPy, PyTorch, JAX, Dask, ...), a temperature
 (``T = 0`` is the hardmax limit, ``T = inf`` the uniform limit), any axis or tuple of axes,
@@ -56,6 +58,16 @@ from softmaxkit.inverse import (
     base_softmax_log_det_jacobian,
     inverse_softmax,
 )
+from softmaxkit.losses import (
+    entmax15_loss,
+    entmax15_loss_grad,
+    entmax_loss,
+    entmax_loss_grad,
+    softmax_loss,
+    softmax_loss_grad,
+    sparsemax_loss,
+    sparsemax_loss_grad,
+)
 from softmaxkit.maps import hardmax, log_softmax, logsumexp, softmax
 from softmaxkit.simplex import minimize_on_simplex
 from softmaxkit.sparse import (
@@ -90,9 +102,13 @@ __all__ = [
     "entmax15",
     "entmax15_jacobian",
     "entmax15_jvp",
+    "entmax15_loss",
+    "entmax15_loss_grad",
     "entmax15_vjp",
     "entmax_jacobian",
     "entmax_jvp",
+    "entmax_loss",
+    "entmax_loss_grad",
     "entmax_vjp",
     "hardmax",
     "hardmax_hessian",
@@ -122,10 +138,14 @@ __all__ = [
     "softmax_hessian",
     "softmax_jacobian",
     "softmax_jvp",
+    "softmax_loss",
+    "softmax_loss_grad",
     "softmax_vjp",
     "sparsemax",
     "sparsemax_jacobian",
     "sparsemax_jvp",
+    "sparsemax_loss",
+    "sparsemax_loss_grad",
     "sparsemax_vjp",
     "vjp",
 ]

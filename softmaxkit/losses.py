@@ -1,0 +1,512 @@
+"""Fenchel–Young losses of softmax, sparsemax, 1.5-entmax and α-entmax.
+
+For a regulariser Ω (the negative α-Tsallis entropy; Shannon's for α = 1) the Fenchel–Young
+loss of scores ``x`` at temperature T against a target ``y`` on the simplex is
+
+.. math:: L(x; y) = \\Omega^*(z) - \\langle z, y\\rangle + \\Omega(y), \\qquad z = x / T,
+
+(Blondel, Martins & Niculae 2020). It is ≥ 0, zero exactly when the map's output p equals y,
+and its gradient with respect to ``x`` is :math:`(p - y)/T`. α = 1 is the cross-entropy
+(the KL divergence for a probability target), α = 2 the sparsemax loss.
+
+Numerically the loss is not formed as a difference of the conjugate and the inner product
+(they cancel for large or shifted scores). With c the threshold in the units of z
+(:math:`p_i^{\\alpha-1} = (\\alpha-1)(z_i - c)` on the support S) it splits into one term per
+entry, each ≥ 0:
+
+.. math:: L = \\sum_{i \\in S} D_\\omega(y_i, p_i)
+          + \\sum_{i \\notin S} \\Bigl(\\omega(y_i) + (c - z_i)\\, y_i\\Bigr),
+          \\qquad \\omega(t) = \\frac{t^\\alpha}{\\alpha(\\alpha-1)},
+
+with :math:`D_\\omega` the scalar Bregman divergence of ω; the scores enter only as
+:math:`z_i - c`, measured from the row maximum. The divergences are exact sums of squares for
+α = 2, :math:`(y - p)^2/2`, and α = 1.5, :math:`(\\sqrt y - \\sqrt p)^2 (\\sqrt y + \\sqrt p / 2)
+/ 0.75`, and :math:`y \\log(y/p) - y + p` for α = 1; for other α the difference form is
+clamped at 0.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from softmaxkit._core import (
+    finish,
+    full_like_scalar,
+    host_copy,
+    normalize_axis,
+    parse_temperature,
+    prepare,
+    prepare_mask,
+    quiet,
+    reduced_shape,
+)
+from softmaxkit._kernel import device_of
+
+__all__ = [
+    "entmax15_loss",
+    "entmax15_loss_grad",
+    "entmax_loss",
+    "entmax_loss_grad",
+    "softmax_loss",
+    "softmax_loss_grad",
+    "sparsemax_loss",
+    "sparsemax_loss_grad",
+]
+
+Array = Any
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _target(prep: Any, y: Any, ax: int, fn: str) -> Array:
+    """The target as a dense distribution in ``x``'s namespace, shape and compute dtype."""
+    xp, raw = prep.xp, prep.raw
+    shape = tuple(raw.shape)
+    n = shape[ax]
+    if isinstance(y, (list, tuple, numbers.Number, np.ndarray, np.generic)):
+        arr = np.asarray(y)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{fn}: y must hold class indices or probabilities, got dtype "
+                            f"{arr.dtype}")
+        y = xp.asarray(arr, device=device_of(raw))
+    yshape = tuple(y.shape)
+    if len(yshape) == len(shape) - 1:
+        expected = shape[:ax] + shape[ax + 1 :]
+        if yshape != expected:
+            raise ValueError(
+                f"{fn}: y of shape {yshape} read as class indices must have x's shape without "
+                f"axis {ax}, {expected}"
+            )
+        if not xp.isdtype(y.dtype, "integral"):
+            raise TypeError(f"{fn}: y of shape {yshape} must hold integer class indices, got "
+                            f"dtype {y.dtype}")
+        bad = (y < 0) | (y >= n)
+        if bool(xp.any(bad)):
+            hb = host_copy(bad)
+            pos = tuple(int(i) for i in np.argwhere(hb)[0])
+            val = host_copy(y)[pos]
+            raise ValueError(f"{fn}: y{list(pos)} = {val} is not a class index in [0, {n})")
+        classes = xp.arange(n, device=device_of(raw))
+        classes = xp.reshape(classes, tuple(n if i == ax else 1 for i in range(len(shape))))
+        return xp.astype(xp.expand_dims(y, axis=ax) == classes, prep.compute_dtype)
+    if len(yshape) == len(shape):
+        try:
+            ok = np.broadcast_shapes(yshape, shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{fn}: y of shape {yshape} read as a target distribution does not "
+                             f"broadcast to x's shape {shape}")
+        if xp.isdtype(y.dtype, "complex floating") or y.dtype == xp.bool:
+            raise TypeError(f"{fn}: y must hold real probabilities, got dtype {y.dtype}")
+        return xp.broadcast_to(xp.astype(y, prep.compute_dtype), shape)
+    raise ValueError(
+        f"{fn}: y of shape {yshape} is neither class indices (shape {shape[:ax] + shape[ax + 1:]})"
+        f" nor a target distribution (shape {shape})"
+    )
+
+
+def _prepare_loss(fn: str, x: Any, y: Any, axis: Any, temperature: Any, where: Any,
+                  reduction: Any) -> tuple[Any, int, Any, Any, Array]:
+    """Validate the arguments; return (prep, axis, T divisor, mask, dense target)."""
+    prep = prepare(x, fn=fn)
+    xp, raw = prep.xp, prep.raw
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{fn}: axis must be an int (one class axis), got {axis!r}")
+    (ax,) = normalize_axis(axis, raw.ndim, fn=fn)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    shape = tuple(raw.shape)
+    temp = parse_temperature(temperature, xp, reduced_shape(shape, (ax,)), prep.compute_dtype,
+                             device_of(raw), fn=fn)
+    t: Any = 1.0
+    limit = temp.kind in ("zero", "inf")
+    if temp.kind == "scalar":
+        t = float(temp.value)
+    elif temp.kind == "array":
+        t = temp.value
+        limit = bool(xp.any((t == 0) | (t == math.inf)))
+    if limit:
+        # The loss scales as 1/T: at the hardmax and uniform limits it is not defined.
+        raise ValueError(f"{fn}: temperature must be positive and finite for a loss, got "
+                         f"{temperature!r}")
+    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
+    return prep, ax, t, mask, _target(prep, y, ax, fn)
+
+
+def _map(alpha: float, x: Any, ax: int, temperature: Any, where: Any, dtype: Any,
+         n_iter: int | None) -> Array:
+    from softmaxkit import sparse
+    from softmaxkit.maps import softmax
+
+    kw = {"axis": ax, "temperature": temperature, "where": where, "dtype": dtype}
+    if alpha == 1.0:
+        return softmax(x, **kw)
+    if n_iter is None and alpha == 2.0:
+        return sparse.sparsemax(x, **kw)
+    if n_iter is None and alpha == 1.5:
+        return sparse.entmax15(x, **kw)
+    return sparse.entmax(x, alpha=alpha, n_iter=n_iter, **kw)
+
+
+def _reduce(xp: Any, rows: Array, reduction: str) -> Array:
+    if reduction == "sum":
+        return xp.sum(rows)
+    if reduction == "mean":
+        return xp.mean(rows)
+    return rows
+
+
+def _loss(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any,
+          where: Any, reduction: Any, n_iter: int | None) -> Array:
+    prep, ax, t, mask, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
+    xp, dt = prep.xp, prep.compute_dtype
+    xc = prep.x
+    zero = full_like_scalar(xp, xc, 0.0)
+    one = full_like_scalar(xp, xc, 1.0)
+    ninf = full_like_scalar(xp, xc, -math.inf)
+    admissible = xc > -math.inf
+    if mask is not None:
+        admissible = admissible & mask
+    pos = yv > 0
+    ysafe = xp.where(pos, yv, one)
+    # Target mass on an excluded entry (−inf or masked) costs an infinite loss.
+    outside = xp.any(pos & ~admissible, axis=ax)
+    if alpha == 1.0:
+        from softmaxkit.maps import log_softmax
+
+        lp = log_softmax(xc, axis=ax, temperature=temperature, where=where, dtype=dt)
+        p = xp.exp(lp)
+        lp_safe = xp.where(pos & admissible, lp, zero)
+        term = xp.where(pos, yv * (xp.log(ysafe) - lp_safe), zero) - yv + p
+        term = xp.where(term > 0, term, zero)
+    else:
+        p = _map(alpha, xc, ax, temperature, where, dt, n_iter)
+        xa = xp.where(admissible, xc, ninf)
+        m = xp.max(xa, axis=ax, keepdims=True)
+        m = xp.where(m > -math.inf, m, zero)
+        zs = xp.where(admissible, (xc - m) / t, zero)
+        pmax = xp.max(p, axis=ax, keepdims=True)
+        a1 = alpha - 1.0
+        c = -(pmax**a1) / a1  # threshold in z units, from the largest entry (at z − max = 0)
+        on = p > 0
+        if alpha == 2.0:
+            d = (yv - p) ** 2 / 2
+        elif alpha == 1.5:
+            s, r = xp.sqrt(yv), xp.sqrt(p)
+            d = (s - r) ** 2 * (s + r / 2) / 0.75
+        else:
+            psafe = xp.where(on, p, one)
+            d = (yv**alpha - p**alpha - alpha * psafe**a1 * (yv - p)) / (alpha * a1)
+            d = xp.where(d > 0, d, zero)
+        off = xp.where(pos, ysafe**alpha / (alpha * a1) + (c - zs) * yv, zero)
+        off = xp.where(off > 0, off, zero)
+        term = xp.where(on, d, off)
+    rows = xp.sum(term, axis=ax)
+    rows = xp.where(outside, xp.full_like(rows, math.inf), rows)
+    return finish(xp, _reduce(xp, rows, reduction), prep.out_dtype)
+
+
+def _grad(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any, where: Any,
+          reduction: Any, n_iter: int | None) -> Array:
+    prep, ax, t, _, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
+    xp = prep.xp
+    p = _map(alpha, prep.x, ax, temperature, where, prep.compute_dtype, n_iter)
+    g = (p - yv) / t
+    if reduction == "mean":
+        shape = tuple(prep.raw.shape)
+        g = g / max(1, math.prod(shape[:ax] + shape[ax + 1 :]))
+    return finish(xp, g, prep.out_dtype)
+
+
+_PARAMS = """x : array_like
+        Scores; any array-API array (NumPy, PyTorch, JAX, ...).
+    y : array_like
+        The target: integer class indices of x's shape without ``axis``, or a distribution of
+        x's shape (broadcastable to it) on the simplex along ``axis``.
+    axis : int, default -1
+        The class axis.
+    temperature : float or array, default 1.0
+        T > 0 and finite (the loss scales as 1/T), or an array broadcastable against ``x``
+        with ``axis`` of length 1. The loss is the one of ``x / T``.
+    where : array of bool, optional
+        Classes that take part; the excluded ones get probability 0, and target mass on them
+        (or on −inf scores) gives an infinite loss.
+    reduction : {"none", "mean", "sum"}, default "none"
+        "none" returns one loss per row (x's shape without ``axis``); "mean" and "sum" reduce
+        over all rows."""
+
+_RAISES = """ValueError
+        If a class index in ``y`` is outside ``[0, n)``, ``y``'s shape fits neither form,
+        ``temperature`` is 0, inf or invalid, or ``reduction`` is unknown.
+    TypeError
+        If ``y`` read as class indices is not integer, or ``axis`` is not an int."""
+
+_GRAD_DOC = """Gradient of :func:`{loss}` with respect to ``x``: ``(p − y) / T``.
+
+    p is :func:`~softmaxkit.{map}` of ``x`` at the temperature; with ``reduction="mean"`` it
+    is also divided by the number of rows (``"sum"`` and ``"none"`` give the same array, the
+    gradient of the sum).
+
+    Parameters
+    ----------
+    {params}
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``.
+
+    Raises
+    ------
+    {raises}
+    """
+
+
+@quiet
+def softmax_loss(x: Any, y: Any, /, *, axis: Any = -1, temperature: Any = 1.0,
+                 where: Any = None, reduction: str = "none") -> Array:
+    r"""Fenchel–Young loss of softmax: the cross-entropy, ``KL(y ‖ softmax(x/T))``.
+
+    .. math:: L(x; y) = \operatorname{logsumexp}(z) - \langle z, y\rangle
+              + \sum_i y_i \log y_i, \qquad z = x/T.
+
+    For class indices this is ``−log softmax(x/T)[y]``, PyTorch's ``cross_entropy``; for a
+    target distribution it is the KL divergence (``cross_entropy`` minus the target's entropy),
+    so that the loss is 0 exactly when softmax(x/T) = y.
+
+    Parameters
+    ----------
+    {params}
+
+    Returns
+    -------
+    array
+        The losses, ≥ 0 (x's shape without ``axis``), or their mean or sum.
+
+    Raises
+    ------
+    {raises}
+
+    Notes
+    -----
+    Computed entry-wise as :math:`y_i \log(y_i/p_i) - y_i + p_i \ge 0` with
+    :math:`\log p` from :func:`~softmaxkit.log_softmax`. A row with a NaN or +inf score
+    gives NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import softmax_loss
+    >>> softmax_loss(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), np.array([2, 0]))
+    array([0.40760596, 1.09861229])
+    """
+    return _loss("softmax_loss", 1.0, x, y, axis, temperature, where, reduction, None)
+
+
+@quiet
+def sparsemax_loss(x: Any, y: Any, /, *, axis: Any = -1, temperature: Any = 1.0,
+                   where: Any = None, reduction: str = "none") -> Array:
+    r"""Fenchel–Young loss of sparsemax (Martins & Astudillo 2016).
+
+    .. math:: L(x; y) = \langle p - y, z\rangle + \tfrac12 (\lVert y\rVert^2 - \lVert p
+              \rVert^2), \qquad z = x/T, \quad p = \operatorname{sparsemax}(z),
+
+    for class indices ``y`` the ``entmax`` package's ``SparsemaxLoss``. It is 0 exactly when
+    p = y, and unlike the cross-entropy it can be 0 for a finite ``x``.
+
+    Parameters
+    ----------
+    {params}
+
+    Returns
+    -------
+    array
+        The losses, ≥ 0 (x's shape without ``axis``), or their mean or sum.
+
+    Raises
+    ------
+    {raises}
+
+    Notes
+    -----
+    Computed as a sum of non-negative terms (see :mod:`softmaxkit.losses`):
+    :math:`(y_i - p_i)^2/2` on the support, :math:`y_i^2/2 + (c - z_i) y_i` off it. A row with
+    a NaN or +inf score gives NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import sparsemax_loss
+    >>> sparsemax_loss(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0]]), np.array([2, 2]))
+    array([0., 0.])
+    """
+    return _loss("sparsemax_loss", 2.0, x, y, axis, temperature, where, reduction, None)
+
+
+@quiet
+def entmax15_loss(x: Any, y: Any, /, *, axis: Any = -1, temperature: Any = 1.0,
+                  where: Any = None, reduction: str = "none") -> Array:
+    r"""Fenchel–Young loss of 1.5-entmax (Peters, Niculae & Martins 2019).
+
+    .. math:: L(x; y) = \langle p - y, z\rangle + \frac{\sum_i y_i^{3/2} - \sum_i
+              p_i^{3/2}}{0.75}, \qquad z = x/T, \quad p = \operatorname{entmax15}(z),
+
+    for class indices ``y`` the ``entmax`` package's ``Entmax15Loss``.
+
+    Parameters
+    ----------
+    {params}
+
+    Returns
+    -------
+    array
+        The losses, ≥ 0 (x's shape without ``axis``), or their mean or sum.
+
+    Raises
+    ------
+    {raises}
+
+    Notes
+    -----
+    Computed as a sum of non-negative terms (see :mod:`softmaxkit.losses`). A row with a NaN
+    or +inf score gives NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax15_loss
+    >>> entmax15_loss(np.array([0.0, 1.0, 2.0]), np.array(1))
+    array(1.06165587)
+    """
+    return _loss("entmax15_loss", 1.5, x, y, axis, temperature, where, reduction, None)
+
+
+@quiet
+def entmax_loss(x: Any, y: Any, /, *, alpha: float = 1.5, axis: Any = -1,
+                temperature: Any = 1.0, where: Any = None, reduction: str = "none",
+                n_iter: int | None = None) -> Array:
+    r"""Fenchel–Young loss of α-entmax, for any α ≥ 1.
+
+    .. math:: L(x; y) = \langle p - y, z\rangle + \frac{\sum_i y_i^\alpha - \sum_i
+              p_i^\alpha}{\alpha(\alpha - 1)}, \qquad z = x/T,
+              \quad p = \operatorname{entmax}_\alpha(z),
+
+    for class indices ``y`` the ``entmax`` package's ``EntmaxBisectLoss``; α = 1 is
+    :func:`softmax_loss`, α = 2 :func:`sparsemax_loss`.
+
+    Parameters
+    ----------
+    {params}
+    alpha : float, default 1.5
+        α ≥ 1, finite.
+    n_iter : int, optional
+        Bisection steps for :func:`~softmaxkit.entmax`. By default α = 1.5 and α = 2 use the
+        exact sort-based maps and other α the bisection at the dtype's precision.
+
+    Returns
+    -------
+    array
+        The losses, ≥ 0 (x's shape without ``axis``), or their mean or sum.
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax_loss
+    >>> entmax_loss(np.array([0.0, 1.0, 2.0]), np.array(0), alpha=1.7)
+    array(2.02133182)
+    """
+    return _loss("entmax_loss", _alpha(alpha), x, y, axis, temperature, where, reduction, n_iter)
+
+
+def _alpha(alpha: Any) -> float:
+    from softmaxkit.sparse import _check_alpha
+
+    return _check_alpha(alpha)
+
+
+@quiet
+def softmax_loss_grad(x: Any, y: Any, /, *, axis: Any = -1, temperature: Any = 1.0,
+                      where: Any = None, reduction: str = "none") -> Array:
+    r"""{doc}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import softmax_loss_grad
+    >>> softmax_loss_grad(np.array([0.0, 0.0]), np.array(0), temperature=2)
+    array([-0.25,  0.25])
+    """
+    return _grad("softmax_loss_grad", 1.0, x, y, axis, temperature, where, reduction, None)
+
+
+@quiet
+def sparsemax_loss_grad(x: Any, y: Any, /, *, axis: Any = -1, temperature: Any = 1.0,
+                        where: Any = None, reduction: str = "none") -> Array:
+    r"""{doc}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import sparsemax_loss_grad
+    >>> sparsemax_loss_grad(np.array([0.1, 1.1, 0.2]), np.array(2))
+    array([ 0.  ,  0.95, -0.95])
+    """
+    return _grad("sparsemax_loss_grad", 2.0, x, y, axis, temperature, where, reduction, None)
+
+
+@quiet
+def entmax15_loss_grad(x: Any, y: Any, /, *, axis: Any = -1, temperature: Any = 1.0,
+                       where: Any = None, reduction: str = "none") -> Array:
+    r"""{doc}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax15_loss_grad
+    >>> entmax15_loss_grad(np.array([0.0, 1.0, 2.0]), np.array(2))
+    array([ 0.        ,  0.16928109, -0.16928109])
+    """
+    return _grad("entmax15_loss_grad", 1.5, x, y, axis, temperature, where, reduction, None)
+
+
+@quiet
+def entmax_loss_grad(x: Any, y: Any, /, *, alpha: float = 1.5, axis: Any = -1,
+                     temperature: Any = 1.0, where: Any = None, reduction: str = "none",
+                     n_iter: int | None = None) -> Array:
+    r"""{doc}
+
+    Other Parameters
+    ----------------
+    alpha, n_iter
+        As for :func:`entmax_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax_loss_grad
+    >>> entmax_loss_grad(np.array([0.0, 0.5, 1.0]), np.array(1), alpha=2)
+    array([ 0.  , -0.75,  0.75])
+    """
+    return _grad("entmax_loss_grad", _alpha(alpha), x, y, axis, temperature, where, reduction,
+                 n_iter)
+
+
+for _loss_fn in (softmax_loss, sparsemax_loss, entmax15_loss, entmax_loss):
+    _loss_fn.__doc__ = (_loss_fn.__doc__ or "").replace("{params}", _PARAMS).replace(
+        "{raises}", _RAISES)
+for _grad_fn, _of, _m in ((softmax_loss_grad, "softmax_loss", "softmax"),
+                          (sparsemax_loss_grad, "sparsemax_loss", "sparsemax"),
+                          (entmax15_loss_grad, "entmax15_loss", "entmax15"),
+                          (entmax_loss_grad, "entmax_loss", "entmax")):
+    _grad_fn.__doc__ = (_grad_fn.__doc__ or "").replace(
+        "{doc}", _GRAD_DOC.format(loss=_of, map=_m, params=_PARAMS, raises=_RAISES))
+del _loss_fn, _grad_fn, _of, _m
