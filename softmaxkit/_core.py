@@ -350,6 +350,22 @@ def prepare_mask(where: Any, xp: Any, shape: tuple[int, ...], device: Any, *, fn
     return xp.broadcast_to(where, shape)
 
 
+def setup_map(
+    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
+) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
+    """Everything a map checks on entry: the input (dtype policy), axes, temperature, mask."""
+    prep = prepare(x, dtype=dtype, fn=fn)
+    raw = prep.raw
+    axes = normalize_axis(axis, raw.ndim, fn=fn)
+    shape = tuple(raw.shape)
+    device = array_api_compat.device(raw)
+    temp = parse_temperature(
+        temperature, prep.xp, reduced_shape(shape, axes), prep.compute_dtype, device, fn=fn
+    )
+    mask = prepare_mask(where, prep.xp, shape, device, fn=fn)
+    return prep, axes, temp, mask
+
+
 def check_out(out: Any, raw: Array, shape: tuple[int, ...], dtype: Any, *, fn: str) -> Any:
     """Validate an ``out=`` array and return the output dtype it implies.
 

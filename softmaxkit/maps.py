@@ -22,18 +22,14 @@ import numpy as np
 
 from softmaxkit import _dask, _fast
 from softmaxkit._core import (
-    Prepared,
-    Temperature,
     check_out,
     finish,
     full_like_scalar,
     is_numpy,
-    normalize_axis,
-    parse_temperature,
     prepare,
-    prepare_mask,
     quiet,
     reduced_shape,
+    setup_map,
     squeeze_axes,
 )
 from softmaxkit._kernel import (
@@ -80,19 +76,6 @@ def _deliver(xp: Any, res: Array, out: Any, out_dtype: Any) -> Array:
         np.copyto(out, res.reshape(out.shape), casting="same_kind")
     return out
 
-
-def _setup(
-    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
-) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
-    prep = prepare(x, dtype=dtype, fn=fn)
-    xp, raw = prep.xp, prep.raw
-    axes = normalize_axis(axis, raw.ndim, fn=fn)
-    shape = tuple(raw.shape)
-    temp = parse_temperature(
-        temperature, xp, reduced_shape(shape, axes), prep.compute_dtype, device_of(raw), fn=fn
-    )
-    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
-    return prep, axes, temp, mask
 
 
 @quiet
@@ -155,7 +138,7 @@ def softmax(
            [0. , 0. , 0. ]])
     """
     dtype = _out_dtype(out, dtype)
-    prep, axes, temp, mask = _setup("softmax", x, axis, temperature, where, dtype)
+    prep, axes, temp, mask = setup_map("softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
     if out is not None:
         check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="softmax")
@@ -215,7 +198,7 @@ def log_softmax(
     array([    0., -1000.])
     """
     dtype = _out_dtype(out, dtype)
-    prep, axes, temp, mask = _setup("log_softmax", x, axis, temperature, where, dtype)
+    prep, axes, temp, mask = setup_map("log_softmax", x, axis, temperature, where, dtype)
     xp, out_dtype = prep.xp, prep.out_dtype
     if out is not None:
         check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="log_softmax")
@@ -295,7 +278,7 @@ def logsumexp(
     """
     fn = "logsumexp"
     dtype = _out_dtype(out, dtype)
-    prep, axes, temp, mask = _setup(fn, x, axis, temperature, where, dtype)
+    prep, axes, temp, mask = setup_map(fn, x, axis, temperature, where, dtype)
     if out is not None:
         rshape = reduced_shape(tuple(prep.raw.shape), axes)
         if not keepdims:
@@ -415,7 +398,7 @@ def hardmax(
     array([[0. , 0.5, 0.5],
            [1. , 0. , 0. ]])
     """
-    prep, axes, _, mask = _setup("hardmax", x, axis, 1.0, where, dtype)
+    prep, axes, _, mask = setup_map("hardmax", x, axis, 1.0, where, dtype)
     if _dask.is_dask(prep.raw):
         return _dask.blockwise("hardmax", prep, axes, _, mask)
     xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x

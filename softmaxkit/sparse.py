@@ -31,12 +31,8 @@ from softmaxkit._core import (
     _dtype_name,
     finish,
     full_like_scalar,
-    normalize_axis,
-    parse_temperature,
-    prepare,
-    prepare_mask,
     quiet,
-    reduced_shape,
+    setup_map,
 )
 from softmaxkit._kernel import device_of, hardmax_from, pointwise
 
@@ -63,19 +59,6 @@ Array = Any
 # the prefix sums of the sort-based solvers then stay finite and exact on the support.
 _FLOOR = -2.0
 
-
-def _setup(
-    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
-) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
-    prep = prepare(x, dtype=dtype, fn=fn)
-    xp, raw = prep.xp, prep.raw
-    axes = normalize_axis(axis, raw.ndim, fn=fn)
-    shape = tuple(raw.shape)
-    temp = parse_temperature(
-        temperature, xp, reduced_shape(shape, axes), prep.compute_dtype, device_of(raw), fn=fn
-    )
-    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
-    return prep, axes, temp, mask
 
 
 def _to_rows(xp: Any, a: Array, axes: tuple[int, ...]) -> tuple[Array, tuple[int, ...], tuple]:
@@ -230,7 +213,7 @@ def _solve(
 def _run(fn: Any, name: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any,
          a: float, iters: int | None, **kw: Any) -> Array:
     """Validate, route Dask and empty arrays, and solve with α = ``a``, ``iters`` steps."""
-    prep, axes, temp, mask = _setup(name, x, axis, temperature, where, dtype)
+    prep, axes, temp, mask = setup_map(name, x, axis, temperature, where, dtype)
     if _dask.is_dask(prep.raw):
         return _dask.blockwise(fn, prep, axes, temp, mask, **kw)
     if math.prod(tuple(prep.raw.shape)) == 0:
@@ -450,7 +433,7 @@ def _weights(
     Rows are constant — weights 0 — at T = 0 (hardmax), T = inf (uniform) and when they hold
     +inf entries; empty rows have p = 0 and so g = 0; NaN rows keep their NaN.
     """
-    prep, axes, temp, mask = _setup(fn, x, axis, temperature, where, None)
+    prep, axes, temp, mask = setup_map(fn, x, axis, temperature, where, None)
     xp, dt = prep.xp, prep.compute_dtype
     kw = {"axis": axis, "temperature": temperature, "where": where, "dtype": dt}
     if alpha == 2.0:
