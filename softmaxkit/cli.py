@@ -42,6 +42,24 @@ from softmaxkit.inverse import GAUGES, _BadProbability
 
 __all__ = ["build_parser", "main"]
 
+# The readings' commands live in their own modules ``softmaxkit/_cli_<reading>.py``, each
+# exposing ``COMMANDS`` (the command names it adds), ``add_parser(sub, common) -> None`` and
+# ``run(args, parser) -> int``. Those modules import their optional dependencies inside
+# ``run``, so building the parser stays cheap.
+
+
+def _reading_modules() -> dict[str, Any]:
+    import importlib
+    import pkgutil
+
+    found: dict[str, Any] = {}
+    for info in sorted(pkgutil.iter_modules(softmaxkit.__path__), key=lambda m: m.name):
+        if info.name.startswith("_cli_"):
+            module = importlib.import_module(f"softmaxkit.{info.name}")
+            for command in module.COMMANDS:
+                found[command] = module
+    return found
+
 _MAPS: dict[str, Callable[..., Any]] = {
     "softmax": softmaxkit.softmax,
     "log-softmax": softmaxkit.log_softmax,
@@ -279,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "--alpha", type=float, default=1.5, metavar="A",
                 help="alpha >= 1 (default 1.5): 1 is softmax, 2 is sparsemax",
             )
+    for module in dict.fromkeys(_reading_modules().values()):
+        module.add_parser(sub, common)
     return parser
 
 
@@ -330,6 +350,9 @@ def _error(message: str) -> None:
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     command: str = args.command
+    readings = _reading_modules()
+    if command in readings:
+        return int(readings[command].run(args, parser))
     columns = args.columns
     if args.example:
         if args.input is not None:
