@@ -270,6 +270,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="no progress bar (it is shown on a terminal)"
     )
     common.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: stream in this process (default); dask: run on a Dask cluster, reading "
+        "a file, a directory or a glob of CSV/Parquet files as partitions and writing a "
+        "partitioned Parquet dataset to -o DIRECTORY (row-wise only)",
+    )
+    common.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --engine dask: the scheduler to use (e.g. tcp://host:8786); "
+        "default a local cluster on this machine",
+    )
+    common.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="with --engine dask and no --scheduler: worker processes of the local cluster "
+        "(default one per core)",
+    )
+    common.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -364,6 +387,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         path = args.input
     output = None if args.output in (None, "-") else args.output
+    if args.engine == "dask":
+        return _run_dask(args, parser, path, columns, output)
+    if args.scheduler is not None or args.workers is not None:
+        parser.error("--scheduler and --workers go with --engine dask")
     if output is not None:
         sio.file_format(output)  # an unknown extension fails before any work
     if args.axis == "column" and path == "-":
@@ -406,11 +433,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ) as writer,
         progress,
     ):
-        if command == "inverse":
-            rows = _inverse_rows(reader, args, layout, writer, progress)
-        elif args.axis == "row":
-            extra = {"alpha": args.alpha} if command == "entmax" else {}
-            rows = _by_rows(reader, command, args.temperature, layout, writer, progress, extra)
+        if args.axis == "row":
+            fn = _row_function(command, args, reader.path, reader.selected)
+            rows = _by_rows(reader, fn, layout, writer, progress)
         else:
             rows = _by_columns(reader, command, args.temperature, layout, writer, progress)
     if output is not None and not args.quiet:
@@ -421,6 +446,59 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"softmaxkit {command}: {rows} row{'s' * (rows != 1)} x {k} "
             f"column{'s' * (k != 1)} ({args.axis}-wise, T={args.temperature:g}) -> "
             f"{output}{note}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _run_dask(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    path: str,
+    columns: Sequence[str] | None,
+    output: str | None,
+) -> int:
+    """``--engine dask``: the row-wise map of every partition, written as a Parquet dataset."""
+    from types import SimpleNamespace
+
+    from softmaxkit import _dask_engine as engine
+
+    command: str = args.command
+    if output is None:
+        parser.error("--engine dask writes a partitioned Parquet dataset: give -o DIRECTORY")
+    if path == "-":
+        parser.error("--engine dask reads files, not standard input")
+    if args.axis != "row":
+        parser.error("--engine dask maps records (--axis row); --axis column streams locally")
+    frame = engine.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
+    names = [str(c) for c in frame.columns]
+    frame.columns = names
+    selected = [names[i] for i in sio.select_columns(names, columns, file=path)]
+    kept = [] if args.no_passthrough else [n for n in names if n not in selected]
+    view = SimpleNamespace(path=path, names=names, selected=selected, passthrough=kept)
+    out_names, layout = _layout(view, command, "row")  # type: ignore[arg-type]
+    fn = _row_function(command, args, path, selected)
+    result = engine.map_rows(
+        frame,
+        path=path,
+        selected=selected,
+        out_names=out_names,
+        layout=layout,
+        fn=fn,
+        na=args.na,
+    )
+    show = not (args.no_progress or args.quiet) and _isatty(sys.stderr)
+    with engine.client(args.scheduler, args.workers) as client:
+        try:
+            rows = engine.write_parquet(result, output, client, progress=show)
+        except engine.PartitionError as exc:
+            _error(str(exc))
+            return 2
+    if not args.quiet:
+        print(
+            f"softmaxkit {command}: {rows} row{'s' * (rows != 1)} x {len(selected)} "
+            f"column{'s' * (len(selected) != 1)} (dask, {frame.npartitions} partition"
+            f"{'s' * (frame.npartitions != 1)}, T={args.temperature:g}) -> {output}/",
             file=sys.stderr,
         )
     return 0
@@ -464,73 +542,80 @@ def _columns(layout: _Layout, result: np.ndarray, passthrough: dict[str, Any]) -
     return [by_column[key] if kind == "value" else passthrough[key] for kind, key in layout]
 
 
+def _row_function(
+    command: str, args: argparse.Namespace, path: str, selected: Sequence[str]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The map of one block of records, ``(rows, k) -> (rows, k or 1)``.
+
+    Both engines call it: the single-process stream on each block, Dask on each partition.
+    A bad record raises :class:`softmaxkit.io.InputError` with its row within the block.
+    """
+    temperature = args.temperature
+    if command == "inverse":
+        k = len(selected)
+        if args.gauge == "reference" and not -k <= args.reference < k:
+            raise sio.InputError(
+                path,
+                None,
+                None,
+                f"--reference {args.reference} is out of range for {k} selected "
+                f"column{'s' * (k != 1)}; expected an integer in [{-k}, {k - 1}]",
+            )
+        mask = args.na == "mask"
+
+        def inverse(values: np.ndarray) -> np.ndarray:
+            # --na mask reads missing cells as -inf: excluded entries, which map to -inf.
+            where = values != -math.inf if mask else None
+            try:
+                return softmaxkit.inverse_softmax(
+                    values,
+                    axis=-1,
+                    temperature=temperature,
+                    gauge=args.gauge,
+                    reference=args.reference,
+                    value=args.value,
+                    atol=args.atol,
+                    normalize=args.normalize,
+                    where=where,
+                )
+            except _BadProbability as exc:
+                raise _bad_probability(path, selected, 0, exc) from None
+
+        return inverse
+    fn = _MAPS[command]
+    extra = {"alpha": args.alpha} if command == "entmax" else {}
+    if command == "logsumexp":
+        return lambda v: fn(v, axis=-1, temperature=temperature)[:, None]
+    return lambda v: fn(v, axis=-1, temperature=temperature, **extra)
+
+
 def _by_rows(
     reader: sio.Reader,
-    command: str,
-    temperature: float,
-    layout: _Layout,
-    writer: sio.Writer,
-    progress: _Progress,
-    extra: dict[str, Any] | None = None,
-) -> int:
-    fn = _MAPS[command]
-    rows = 0
-    for block in reader:
-        result = fn(block.values, axis=-1, temperature=temperature, **(extra or {}))
-        if command == "logsumexp":
-            result = result[:, None]
-        writer.write(_columns(layout, result, block.passthrough), block.start)
-        rows += block.rows
-        progress.update(block.progress)
-    return rows
-
-
-def _inverse_rows(
-    reader: sio.Reader,
-    args: argparse.Namespace,
+    fn: Callable[[np.ndarray], np.ndarray],
     layout: _Layout,
     writer: sio.Writer,
     progress: _Progress,
 ) -> int:
-    """``inverse``: each record is a distribution; a bad one is reported by file row/column."""
-    k = len(reader.selected)
-    if args.gauge == "reference" and not -k <= args.reference < k:
-        raise sio.InputError(
-            reader.path,
-            None,
-            None,
-            f"--reference {args.reference} is out of range for {k} selected "
-            f"column{'s' * (k != 1)}; expected an integer in [{-k}, {k - 1}]",
-        )
     rows = 0
     for block in reader:
-        values = block.values
-        # --na mask reads missing cells as -inf: excluded entries, which map to -inf.
-        where = values != -math.inf if args.na == "mask" else None
         try:
-            result = softmaxkit.inverse_softmax(
-                values,
-                axis=-1,
-                temperature=args.temperature,
-                gauge=args.gauge,
-                reference=args.reference,
-                value=args.value,
-                atol=args.atol,
-                normalize=args.normalize,
-                where=where,
-            )
-        except _BadProbability as exc:
-            raise _bad_probability(reader, block, exc) from None
+            result = fn(block.values)
+        except sio.InputError as exc:
+            if exc.row is None:
+                raise
+            raise sio.InputError(exc.file, exc.row + block.start, exc.column, exc.message) from None
         writer.write(_columns(layout, result, block.passthrough), block.start)
         rows += block.rows
         progress.update(block.progress)
     return rows
 
 
-def _bad_probability(reader: sio.Reader, block: sio.Block, exc: _BadProbability) -> sio.InputError:
+def _bad_probability(
+    path: str, selected: Sequence[str], start: int, exc: _BadProbability
+) -> sio.InputError:
     """The library's error, located in the file: 1-based data row and column name."""
-    row = block.start + exc.index[0] + 1
-    column = None if exc.kind in ("sum", "empty") else reader.selected[exc.index[1]]
+    row = start + exc.index[0] + 1
+    column = None if exc.kind in ("sum", "empty") else selected[exc.index[1]]
     reason = exc.reason
     if exc.kind == "sum":
         reason += "; use --normalize to divide each record by its sum, or a larger --atol"
@@ -541,7 +626,7 @@ def _bad_probability(reader: sio.Reader, block: sio.Block, exc: _BadProbability)
             "probability 0 in the reference column: its logit would be -inf; use "
             "--gauge center, or a --reference column that is positive in every record"
         )
-    return sio.InputError(reader.path, row, column, reason)
+    return sio.InputError(path, row, column, reason)
 
 
 def _by_columns(

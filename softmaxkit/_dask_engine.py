@@ -1,0 +1,217 @@
+"""``--engine dask``: the command line's row-wise commands on a Dask cluster.
+
+The input is read as a partitioned Dask DataFrame (a CSV or Parquet file, a directory of
+them, or a glob), each partition is mapped by the same NumPy function the single-process
+stream uses, and the result is written as a partitioned Parquet dataset: one file per input
+partition, into a temporary directory beside the target that is renamed over it only when
+every partition has been written. Dask does the scheduling, the retries of tasks lost with a
+worker, and the progress bar; nothing here schedules on its own.
+
+Because every record is mapped by the same function on the same values, the results are
+bit-identical to the single-process command (the maps are batch-invariant: a record's
+result does not depend on the records it is computed with).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from softmaxkit import io as sio
+
+__all__: list[str] = []
+
+RowFunction = Callable[[np.ndarray], np.ndarray]
+
+
+class PartitionError(ValueError):
+    """A bad record met by a worker, located by partition and row within the partition."""
+
+
+@contextlib.contextmanager
+def client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A ``distributed.Client``: to ``scheduler`` if given, else to a new local cluster.
+
+    The local cluster runs ``workers`` single-threaded worker processes (default: one per
+    core), so the NumPy work of different partitions runs in parallel without sharing a GIL.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "--engine dask needs dask and distributed: pip install softmaxkit[dask]"
+        ) from exc
+    if scheduler:
+        with Client(scheduler) as c:
+            yield c
+        return
+    n = workers or max(1, os.cpu_count() or 1)
+    with (
+        LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+def input_files(path: str) -> tuple[list[str], sio.Format]:
+    """The files of a dataset: one file, a directory of CSV or Parquet files, or a glob."""
+    if any(c in path for c in "*?["):
+        files = sorted(glob.glob(path))
+        if not files:
+            raise sio.MissingFileError(path, None, None, "no file matches this pattern")
+    elif os.path.isdir(path):
+        files = sorted(
+            str(p)
+            for p in Path(path).iterdir()
+            if p.is_file() and not p.name.startswith((".", "_"))
+        )
+        if not files:
+            raise sio.InputError(path, None, None, "the directory holds no data file")
+    elif os.path.exists(path):
+        files = [path]
+    else:
+        raise sio.MissingFileError(path, None, None, "no such file or directory")
+    formats = {sio.file_format(f) for f in files}
+    if len(formats) != 1:
+        raise sio.InputError(path, None, None, f"mixed file formats {sorted(formats)}")
+    fmt = formats.pop()
+    if fmt == "npy":
+        raise sio.InputError(
+            path, None, None, "--engine dask reads CSV and Parquet datasets, not .npy"
+        )
+    return files, fmt
+
+
+def read_frame(
+    path: str, *, header: bool, delimiter: str, blocksize: str | int | None = "64MiB"
+) -> Any:
+    """The dataset as a Dask DataFrame: partitions of at most ``blocksize`` of CSV text,
+    or the row groups of the Parquet files."""
+    import dask.dataframe as dd
+
+    files, fmt = input_files(path)
+    if fmt == "parquet":
+        return dd.read_parquet(files, split_row_groups="adaptive")
+    gz = any(f.endswith(".gz") for f in files)
+    frame = dd.read_csv(
+        files,
+        header=0 if header else None,
+        sep=delimiter,
+        blocksize=None if gz else blocksize,
+        keep_default_na=False,
+        na_values=[""],
+        assume_missing=True,
+    )
+    if not header:
+        frame.columns = [str(i) for i in range(len(frame.columns))]
+    return frame
+
+
+def _check_numeric(frame: Any, selected: Sequence[str], path: str) -> None:
+    bad = [c for c in selected if frame[c].dtype.kind not in "fiub"]
+    if bad:
+        raise sio.InputError(
+            path,
+            None,
+            bad[0],
+            f"not numeric (read as {frame[bad[0]].dtype}); select number columns",
+        )
+
+
+def map_rows(
+    frame: Any,
+    *,
+    path: str,
+    selected: Sequence[str],
+    out_names: Sequence[str],
+    layout: Sequence[tuple[str, Any]],
+    fn: RowFunction,
+    na: str,
+) -> Any:
+    """Map each partition's selected columns with ``fn``; lay out values and passthrough."""
+    import pandas as pd
+
+    _check_numeric(frame, selected, path)
+    meta = pd.DataFrame(
+        {
+            name: (pd.Series(dtype=np.float64) if kind == "value" else frame._meta[key])
+            for name, (kind, key) in zip(out_names, layout, strict=True)
+        }
+    )
+
+    def apply(part: Any, partition_info: dict[str, Any] | None = None) -> Any:
+        number = (partition_info or {}).get("number", 0)
+        values = part[list(selected)].to_numpy(dtype=np.float64, na_value=np.nan)
+        if na != "nan":
+            missing = np.isnan(values)
+            if missing.any():
+                if na == "error":
+                    r, c = np.argwhere(missing)[0]
+                    raise PartitionError(
+                        f"{path}: partition {number}, row {r + 1}, column {selected[c]}: "
+                        "missing or NaN value (use --na nan or --na mask)"
+                    )
+                values[missing] = -np.inf
+        try:
+            result = fn(values)
+        except sio.InputError as exc:  # located within the partition by the row function
+            raise PartitionError(f"{path}: partition {number}, {exc}") from None
+        cols = {}
+        for name, (kind, key) in zip(out_names, layout, strict=True):
+            cols[name] = result[:, key] if kind == "value" else part[key].to_numpy()
+        return pd.DataFrame(cols, index=part.index)
+
+    return frame.map_partitions(apply, meta=meta)
+
+
+def _part_name(i: int) -> str:
+    return f"part-{i:06d}.parquet"
+
+
+def write_parquet(result: Any, output: str, dask_client: Any, *, progress: bool) -> int:
+    """Write ``result`` as a Parquet dataset at ``output`` atomically; return the row count.
+
+    The parts go to a temporary directory beside ``output``; it replaces ``output`` (a
+    previous dataset there is removed) only when all were written. On any failure the
+    temporary directory is removed and nothing at ``output`` changes.
+    """
+    target = Path(output)
+    if target.exists() and not target.is_dir():
+        raise sio.InputError(output, None, None, "exists and is not a directory")
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:12]}"
+    try:
+        # Zero-padded part names: readers that sort file names keep the input's order.
+        write = result.to_parquet(
+            str(tmp), write_index=False, compute=False, name_function=_part_name
+        )
+        rows = result.map_partitions(len).sum()
+        futures = dask_client.compute([write, rows])
+        if progress:
+            from distributed import progress as show
+
+            # Dask's text progress bar writes to standard output; ours goes to stderr.
+            with contextlib.redirect_stdout(sys.stderr):
+                show(futures, notebook=False)
+        _, n = dask_client.gather(futures)
+        old = None
+        if target.exists():
+            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:12]}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return int(n)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

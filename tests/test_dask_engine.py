@@ -1,0 +1,282 @@
+"""``--engine dask``: the command line on a two-worker local cluster.
+
+Results must equal the single-process stream exactly (the maps are batch-invariant), the
+output must be a Parquet dataset written atomically, and a worker lost in the middle of a job
+must neither corrupt nor half-write the output.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from softmaxkit.cli import main  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    ) as c:
+        yield c
+
+
+def dataset(root: Path, rng: np.random.Generator, *, parts: int, rows: int, k: int = 6) -> Path:
+    """A directory of Parquet parts: id, x_0..x_{k-1} (a wide spread, some -inf), tag."""
+    root.mkdir()
+    for i in range(parts):
+        x = rng.normal(size=(rows, k)) * np.geomspace(0.1, 300.0, k)
+        x[rng.random((rows, k)) < 0.02] = -np.inf
+        frame = pd.DataFrame(x, columns=[f"x_{j}" for j in range(k)])
+        frame.insert(0, "id", [f"p{i}r{r}" for r in range(rows)])
+        frame["tag"] = rng.integers(0, 5, rows)
+        frame.to_parquet(root / f"part-{i:03d}.parquet", index=False)
+    return root
+
+
+def probabilities(root: Path, rng: np.random.Generator, *, parts: int, rows: int) -> Path:
+    root.mkdir()
+    for i in range(parts):
+        p = rng.dirichlet(np.full(4, 0.7), size=rows)
+        p[0, 2] = 0.0  # a zero maps to -inf
+        p[0] /= p[0].sum()
+        pd.DataFrame(p, columns=["a", "b", "c", "d"]).to_csv(root / f"p{i}.csv", index=False)
+    return root
+
+
+def local(args: list[str], out: Path) -> pd.DataFrame:
+    assert main([*args, "-o", str(out), "-q"]) == 0
+    return pd.read_parquet(out)
+
+
+def on_cluster(args: list[str], out: Path, cluster: Any) -> pd.DataFrame:
+    code = main(
+        [*args, "--engine", "dask", "--scheduler", cluster.scheduler_address, "-o", str(out), "-q"]
+    )
+    assert code == 0
+    assert out.is_dir()
+    assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name]
+    return pd.read_parquet(out)
+
+
+def concatenated(root: Path, out: Path) -> Path:
+    files = sorted(root.iterdir())
+    if files[0].suffix == ".csv":
+        pd.concat([pd.read_csv(f) for f in files]).to_csv(out, index=False)
+    else:
+        pd.concat([pd.read_parquet(f) for f in files]).to_parquet(out, index=False)
+    return out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["softmax"],
+        ["log-softmax", "--temperature", "2.5"],
+        ["logsumexp"],
+        ["sparsemax"],
+        ["entmax15", "--temperature", "0.5"],
+        ["entmax", "--alpha", "1.3"],
+    ],
+)
+def test_maps_equal_single_process(
+    command: list[str], tmp_path: Path, rng: np.random.Generator, cluster: Any
+) -> None:
+    data = dataset(tmp_path / "in", rng, parts=3, rows=400)
+    whole = concatenated(data, tmp_path / "whole.parquet")
+    # INPUT first: --columns takes every word that follows it.
+    expected = local([*command, str(whole), "--columns", "x_*"], tmp_path / "local.parquet")
+    got = on_cluster([*command, str(data), "--columns", "x_*"], tmp_path / "out", cluster)
+    assert list(got.columns) == list(expected.columns)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"part-{i:06d}.parquet" for i in range(3)
+    ]  # one part per partition
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True)
+
+
+def test_inverse_on_csv_glob(tmp_path: Path, rng: np.random.Generator, cluster: Any) -> None:
+    data = probabilities(tmp_path / "in", rng, parts=2, rows=300)
+    whole = concatenated(data, tmp_path / "whole.csv")
+    args = ["inverse", "--gauge", "reference", "--reference", "1"]
+    expected = local([*args, str(whole)], tmp_path / "local.parquet")
+    got = on_cluster([*args, str(data / "*.csv")], tmp_path / "out", cluster)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True)
+    assert np.isneginf(got["c"].iloc[0]) and (got["b"] == 0).all()
+
+
+def test_replaces_a_previous_dataset(
+    tmp_path: Path, rng: np.random.Generator, cluster: Any
+) -> None:
+    data = dataset(tmp_path / "in", rng, parts=2, rows=50)
+    out = tmp_path / "out"
+    first = on_cluster(["softmax", str(data), "--columns", "x_*"], out, cluster)
+    second = on_cluster(["softmax", str(data), "-T", "3", "--columns", "x_*"], out, cluster)
+    assert len(second) == len(first) == 100
+    assert not np.array_equal(first["x_0"], second["x_0"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_bad_record_fails_cleanly(
+    tmp_path: Path, rng: np.random.Generator, cluster: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = probabilities(tmp_path / "in", rng, parts=3, rows=20)
+    frame = pd.read_csv(data / "p1.csv")
+    frame.loc[4, "b"] = 0.9  # record 5 of the second partition no longer sums to 1
+    frame.to_csv(data / "p1.csv", index=False)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "inverse",
+            str(data),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            "-o",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "partition 1, " in err and "row 5" in err and "--normalize" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing half-written
+
+
+def test_missing_value_policy(
+    tmp_path: Path, rng: np.random.Generator, cluster: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "a.csv").write_text("u,v,w\n1,2,3\n4,,6\n")
+    code = main(
+        [
+            "softmax",
+            str(root),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 2
+    assert "partition 0, row 2, column v" in capsys.readouterr().err
+    got = on_cluster(["softmax", "--na", "mask", str(root)], tmp_path / "out", cluster)
+    np.testing.assert_array_equal(got["v"], [np.exp(2) / np.exp([1, 2, 3]).sum(), 0.0])
+
+
+def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["softmax", "--example", "--engine", "dask"]) == 2
+    assert "-o DIRECTORY" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "softmax",
+                "--example",
+                "--engine",
+                "dask",
+                "--axis",
+                "column",
+                "-o",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
+    assert "--axis row" in capsys.readouterr().err
+    assert main(["softmax", "--example", "--workers", "2"]) == 2
+    assert "--engine dask" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "softmax",
+                str(tmp_path / "nothing-*.csv"),
+                "--engine",
+                "dask",
+                "-o",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
+    assert "no file matches" in capsys.readouterr().err
+
+
+def test_worker_killed_mid_job(tmp_path: Path, rng: np.random.Generator) -> None:
+    """Kill a worker process while partitions are being written: Dask reruns its tasks on
+    the survivor (and the restarted worker); the output is complete and exact."""
+    data = dataset(tmp_path / "in", rng, parts=40, rows=40000, k=16)
+    whole = concatenated(data, tmp_path / "whole.parquet")
+    args = ["log-softmax", "--temperature", "0.7"]
+    expected = local([*args, str(whole), "--columns", "x_*"], tmp_path / "local.parquet")
+    out = tmp_path / "out"
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        pids = client.run(os.getpid)
+        codes: list[int] = []
+        job = threading.Thread(
+            target=lambda: codes.append(
+                main(
+                    [
+                        *args,
+                        str(data),
+                        "--engine",
+                        "dask",
+                        "--scheduler",
+                        cluster.scheduler_address,
+                        "-o",
+                        str(out),
+                        "-q",
+                        "--columns",
+                        "x_*",
+                    ]
+                )
+            )
+        )
+        job.start()
+        deadline = time.monotonic() + 60
+        tmp = None
+        while time.monotonic() < deadline:
+            tmp = next((p for p in tmp_path.iterdir() if ".tmp-" in p.name), None)
+            if tmp is not None and len(list(tmp.glob("*.parquet"))) >= 2:
+                break
+            time.sleep(0.02)
+        assert tmp is not None, "the job never started writing"
+        written = len(list(tmp.glob("*.parquet")))
+        assert written < 40 and not out.exists(), "the job ended before the kill"
+        victim = next(iter(pids.values()))
+        os.kill(victim, signal.SIGKILL)
+        job.join(timeout=120)
+    assert codes == [0]
+    got = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "in",
+        "local.parquet",
+        "out",
+        "whole.parquet",
+    ]
