@@ -192,8 +192,13 @@ def write_parquet(result: Any, output: str, dask_client: Any, *, progress: bool)
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:12]}"
     try:
         # Zero-padded part names: readers that sort file names keep the input's order.
+        floats = {c for c, t in result.dtypes.items() if t.kind == "f"}
         write = result.to_parquet(
-            str(tmp), write_index=False, compute=False, name_function=_part_name
+            str(tmp),
+            write_index=False,
+            compute=False,
+            name_function=_part_name,
+            use_dictionary=[c for c in result.columns if c not in floats],
         )
         rows = result.map_partitions(len).sum()
         futures = dask_client.compute([write, rows])

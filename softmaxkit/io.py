@@ -1058,6 +1058,17 @@ def _arrow_csv_bytes(columns: Sequence[Any], delimiter: str) -> bytes:
     return memoryview(data)[lo:hi].tobytes() if hi > lo else b""
 
 
+def dictionary_columns(schema: Any) -> list[str]:
+    """The columns worth dictionary-encoding in Parquet: all but the floating-point ones.
+
+    Probabilities and logits almost never repeat, so a dictionary only costs time (pyarrow
+    builds one per page before falling back to plain encoding: about 6 times slower writes).
+    """
+    import pyarrow as pa
+
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]
+
+
 class _ParquetWriter(Writer):
     def __init__(self, path: str, names: Sequence[str]) -> None:
         _require_pyarrow("writing Parquet files")
@@ -1080,7 +1091,9 @@ class _ParquetWriter(Writer):
         table = self._table(columns)
         if self._pq is None:
             self._schema = table.schema
-            self._pq = pq.ParquetWriter(self._file, self._schema)
+            self._pq = pq.ParquetWriter(
+                self._file, self._schema, use_dictionary=dictionary_columns(self._schema)
+            )
         self._pq.write_table(table)
 
     def _finish(self) -> None:
