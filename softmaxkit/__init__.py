@@ -11,12 +11,25 @@ The maps between unconstrained space and the probability simplex:
 * optimisation over the simplex through the base-state map: :func:`minimize_on_simplex`
 * Fenchel–Young losses with their gradients ``(p − y)/T``: :func:`softmax_loss`
   (cross-entropy), :func:`sparsemax_loss`, :func:`entmax15_loss`, :func:`entmax_loss`
+* compositional data: :func:`closure`, :func:`clr` / :func:`clr_inv`, :func:`alr` /
+  :func:`alr_inv`, :func:`ilr` / :func:`ilr_inv` (:func:`ilr_basis`), :func:`replace_zeros`
 
 Every map takes any array-API array (NumPy, PyTorch, JAX, Dask, ...), a temperature
 (``T = 0`` is the hardmax limit, ``T = inf`` the uniform limit), any axis or tuple of axes,
 a boolean ``where=`` mask, and extended reals (``±inf`` act as limits, never a stray NaN).
 """
 
+from softmaxkit.compositions import (
+    alr,
+    alr_inv,
+    closure,
+    clr,
+    clr_inv,
+    ilr,
+    ilr_basis,
+    ilr_inv,
+    replace_zeros,
+)
 from softmaxkit.derivatives import (
     base_logits_hessian,
     base_logits_jacobian,
@@ -86,6 +99,8 @@ from softmaxkit.sparse import (
 )
 
 __all__ = [
+    "alr",
+    "alr_inv",
     "base_logits",
     "base_logits_hessian",
     "base_logits_jacobian",
@@ -98,6 +113,9 @@ __all__ = [
     "base_softmax_jvp",
     "base_softmax_log_det_jacobian",
     "base_softmax_vjp",
+    "closure",
+    "clr",
+    "clr_inv",
     "entmax",
     "entmax15",
     "entmax15_jacobian",
@@ -116,6 +134,9 @@ __all__ = [
     "hardmax_jvp",
     "hardmax_vjp",
     "hessian",
+    "ilr",
+    "ilr_basis",
+    "ilr_inv",
     "inverse_softmax",
     "inverse_softmax_hessian",
     "inverse_softmax_jacobian",
@@ -134,6 +155,7 @@ __all__ = [
     "logsumexp_jvp",
     "logsumexp_vjp",
     "minimize_on_simplex",
+    "replace_zeros",
     "softmax",
     "softmax_hessian",
     "softmax_jacobian",

@@ -1,0 +1,339 @@
+"""Command-line log-ratio transforms of compositional data: ``clr``, ``alr``, ``ilr``.
+
+::
+
+    softmaxkit clr INPUT [-o OUTPUT] [--columns C ...] [--replace-zeros] [--delta D]
+    softmaxkit alr INPUT [--reference K|NAME] ...
+    softmaxkit ilr INPUT [--basis FILE] ...
+
+Each record (row) of the selected columns is one composition (parts >= 0, any total). The
+input/output rules are those of the map commands: CSV/Parquet/.npy by extension, streamed in
+blocks of ``--chunk-rows`` records, unselected columns passed through, atomic output, exit
+status 2 with file, row and column for a bad record.
+
+Output columns: ``clr`` keeps the selected columns' names; ``alr`` drops the reference column
+and keeps the other names (each holds ``log(part / reference)``); ``ilr`` writes the ``D − 1``
+coordinates ``ilr_1 … ilr_{D−1}`` where the first selected column was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from softmaxkit import io as sio
+
+COMMANDS = ("clr", "alr", "ilr")
+
+# The map commands' input/output options that apply here (by destination). A whitelist: the
+# others (temperature, --axis column, the logits example, other engines) have no meaning for a
+# composition or are not supported by these commands, and an option added to the map commands
+# later must not be accepted here and silently ignored.
+_SHARED = {
+    "input",
+    "output",
+    "columns",
+    "chunk_rows",
+    "na",
+    "no_header",
+    "delimiter",
+    "no_passthrough",
+    "no_progress",
+    "quiet",
+}
+
+_HELP = {
+    "clr": "centred log-ratio log(x_i / g(x)) of each record of parts (zero part: -inf)",
+    "alr": "additive log-ratio log(x_k / x_ref) of each record against a reference column",
+    "ilr": "isometric log-ratio (Helmert basis, or --basis) of each record of parts",
+}
+
+_DESCRIPTION = """\
+Each record of the selected columns is one composition: parts >= 0 (counts, amounts,
+proportions; any total). A NaN, infinite or negative part is an error naming the row and
+column. Zeros: clr writes -inf for a zero part (the others are centred over the positive
+parts); alr writes -inf, and fails at a zero in the reference column; ilr fails at any zero.
+--replace-zeros first replaces zeros multiplicatively (each zero becomes --delta, default
+1/D^2 for D parts; the other parts shrink so the record sums to 1 and their ratios are kept).
+--na mask reads a missing cell as an absent part (0)."""
+
+_EPILOG = """\
+examples:
+  softmaxkit clr counts.csv --columns 'taxon_*' -o clr.csv
+  softmaxkit clr counts.parquet --columns 'taxon_*' --replace-zeros -o clr.parquet
+  softmaxkit alr shares.csv --columns a b c d --reference d -o alr.csv
+  softmaxkit ilr shares.csv --columns a b c d --replace-zeros --delta 1e-4 -o ilr.csv
+  softmaxkit ilr shares.csv --columns a b c d --basis balances.npy
+
+Formats follow the extension: .csv (.csv.gz), .parquet/.pq (needs pyarrow:
+pip install softmaxkit[cli]), .npy (memory-mapped). Without -o, CSV goes to standard
+output. Columns not selected are copied through unchanged (unless --no-passthrough).
+"""
+
+
+def _delta(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}")
+    return value
+
+
+def _io_options(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The map commands' input/output options (shared objects, so help and defaults agree),
+    without those that have no meaning for a composition."""
+    parent = argparse.ArgumentParser(add_help=False)
+    for action in common._actions:
+        if action.dest in _SHARED:
+            parent._add_action(action)
+    return parent
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``clr``, ``alr`` and ``ilr`` to the ``softmaxkit`` subcommands."""
+    parent = _io_options(common)
+    for name in COMMANDS:
+        p = sub.add_parser(
+            name,
+            parents=[parent],
+            help=_HELP[name],
+            description=f"{name}: {_HELP[name]}.\n\n{_DESCRIPTION}",
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument(
+            "--replace-zeros",
+            action="store_true",
+            help="replace zero parts first (multiplicative replacement, see --delta)",
+        )
+        p.add_argument(
+            "--delta",
+            type=_delta,
+            default=None,
+            metavar="D",
+            help="the proportion given to each zero part by --replace-zeros (implies it); "
+            "default 1/D^2 for D parts",
+        )
+        if name == "alr":
+            p.add_argument(
+                "--reference",
+                default="0",
+                metavar="K",
+                help="the reference (denominator) part: a selected column's name, or its "
+                "position among the selected columns (negative counts from the end; default 0)",
+            )
+        if name == "ilr":
+            p.add_argument(
+                "--basis",
+                metavar="FILE",
+                default=None,
+                help="a (D-1) x D orthonormal basis in clr coordinates, one row per "
+                "coordinate (.npy, or CSV without header); default the Helmert basis",
+            )
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run ``clr``, ``alr`` or ``ilr``; returns the exit status."""
+    from softmaxkit import compositions as comp
+    from softmaxkit.cli import _columns, _isatty, _Progress
+
+    command: str = args.command
+    if args.input is None:
+        parser.error("the following arguments are required: INPUT")
+    output = None if args.output in (None, "-") else args.output
+    if output is not None:
+        sio.file_format(output)  # an unknown extension fails before any work
+    replace = args.replace_zeros or args.delta is not None
+    reader = sio.open_reader(
+        args.input,
+        columns=args.columns,
+        chunk_rows=args.chunk_rows,
+        header=not args.no_header,
+        na=args.na,
+        delimiter=args.delimiter,
+        passthrough=not args.no_passthrough,
+    )
+    k = len(reader.selected)
+    if command != "clr" and k < 2:
+        raise sio.InputError(
+            reader.path,
+            None,
+            None,
+            f"{command} needs at least 2 parts (selected columns), got {k}",
+        )
+    ref = _reference(reader, args.reference) if command == "alr" else None
+    basis = _load_basis(args.basis, k) if command == "ilr" and args.basis else None
+    names, layout = _layout(reader, command, ref)
+    csv_in = sio.file_format(args.input) == "csv"
+    show = not (args.no_progress or args.quiet) and _isatty(sys.stderr)
+    progress = _Progress(show, reader.progress_total, reader.progress_unit, 1, command)
+    rows = 0
+    with (
+        sio.open_writer(
+            output, names, header=not (csv_in and args.no_header), delimiter=args.delimiter
+        ) as writer,
+        progress,
+    ):
+        for block in reader:
+            values = block.values
+            missing = None
+            if args.na == "mask":
+                missing = values == -math.inf
+                values = np.where(missing, 0.0, values)
+            try:
+                if replace:
+                    values = comp.replace_zeros(values, delta=args.delta)
+                if command == "clr":
+                    result = comp.clr(values)
+                elif command == "alr":
+                    result = comp.alr(values, reference=ref)
+                else:
+                    result = comp.ilr(values, basis=basis)
+            except comp._BadComposition as exc:
+                raise _located(reader, block, exc, missing, ref) from None
+            writer.write(_columns(layout, result, block.passthrough), block.start)
+            rows += block.rows
+            progress.update(block.progress)
+    if output is not None and not args.quiet:
+        note = " (zeros replaced)" if replace else ""
+        print(
+            f"softmaxkit {command}: {rows} row{'s' * (rows != 1)} x {k} part"
+            f"{'s' * (k != 1)}{note} -> {output}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _reference(reader: sio.Reader, text: str) -> int:
+    """``--reference``: a selected column's name, else a position among the selected columns."""
+    k = len(reader.selected)
+    if text in reader.selected:
+        return reader.selected.index(text)
+    try:
+        r = int(text)
+    except ValueError:
+        shown = ", ".join(repr(n) for n in reader.selected[:8])
+        raise sio.InputError(
+            reader.path,
+            None,
+            text,
+            f"--reference is neither a selected column nor an integer; selected: {shown}",
+        ) from None
+    if not -k <= r < k:
+        raise sio.InputError(
+            reader.path,
+            None,
+            None,
+            f"--reference {r} is out of range for {k} selected columns; expected an integer "
+            f"in [{-k}, {k - 1}] or a column name",
+        )
+    return r % k
+
+
+def _load_basis(path: str, k: int) -> np.ndarray:
+    """``--basis FILE``: a ``.npy`` array or a header-less CSV of numbers."""
+    try:
+        if sio.file_format(path) == "npy":
+            basis = np.load(path, allow_pickle=False)
+        else:
+            basis = np.loadtxt(path, delimiter=",", ndmin=2)
+    except FileNotFoundError:
+        raise sio.MissingFileError(path, None, None, "no such file") from None
+    except ValueError as exc:
+        raise sio.InputError(path, None, None, f"not a numeric matrix: {exc}") from None
+    basis = np.asarray(basis, dtype=np.float64)
+    if basis.shape != (k - 1, k):
+        raise sio.InputError(
+            path,
+            None,
+            None,
+            f"the basis has shape {basis.shape}; {k} selected parts need ({k - 1}, {k}): "
+            "one row per ilr coordinate, one column per part",
+        )
+    from softmaxkit.compositions import _check_basis
+
+    try:
+        _check_basis("ilr", basis, k, np, basis)
+    except ValueError as exc:
+        raise sio.InputError(path, None, None, str(exc).removeprefix("ilr: ")) from None
+    return basis
+
+
+_Layout = list[tuple[str, Any]]
+
+
+def _layout(reader: sio.Reader, command: str, ref: int | None) -> tuple[list[str], _Layout]:
+    """Output column names and sources (("value", k) or ("pass", name)), in input order."""
+    position = {n: j for j, n in enumerate(reader.selected)}
+    kept = set(reader.passthrough)
+    names: list[str] = []
+    layout: _Layout = []
+    placed = False
+    for name in reader.names:
+        if name in kept:
+            names.append(name)
+            layout.append(("pass", name))
+        elif name in position:
+            j = position[name]
+            if command == "clr":
+                names.append(name)
+                layout.append(("value", j))
+            elif command == "alr" and j != ref:
+                names.append(name)
+                layout.append(("value", j - (ref is not None and j > ref)))
+            elif command == "ilr" and not placed:
+                placed = True
+                for c in range(len(reader.selected) - 1):
+                    names.append(f"ilr_{c + 1}")
+                    layout.append(("value", c))
+    if command == "ilr":
+        clash = sorted({f"ilr_{c + 1}" for c in range(len(reader.selected) - 1)} & kept)
+        if clash:
+            raise sio.InputError(
+                reader.path,
+                None,
+                clash[0],
+                "an output column of ilr would have this name too; select it, rename it, "
+                "or use --no-passthrough",
+            )
+    return names, layout
+
+
+def _located(
+    reader: sio.Reader,
+    block: sio.Block,
+    exc: Any,
+    missing: np.ndarray | None,
+    ref: int | None,
+) -> sio.InputError:
+    """The library's error, located in the file (1-based data row, column name), with the
+    command line's advice."""
+    row = block.start + exc.index[0] + 1
+    column = reader.selected[exc.index[1]] if exc.kind in ("entry", "zero", "reference") else None
+    was_missing = (
+        missing is not None and column is not None and bool(missing[exc.index[0], exc.index[1]])
+    )
+    zero = "missing (an absent part, read as 0 by --na mask)" if was_missing else "0"
+    if exc.kind == "entry":
+        reason = exc.reason.split(";")[0] + "; the parts of a composition must be finite and >= 0"
+    elif exc.kind == "zero":
+        reason = (
+            f"part is {zero}: ilr coordinates do not exist with a zero part; use "
+            "--replace-zeros (multiplicative replacement, --delta D), or clr, which writes -inf"
+        )
+    elif exc.kind == "reference":
+        reason = (
+            f"part is {zero} in the reference column: log-ratios against it do not exist; "
+            "choose another --reference, or use --replace-zeros"
+        )
+    elif exc.kind == "delta":
+        reason = exc.reason.replace("a smaller delta", "a smaller --delta")
+    else:
+        reason = exc.reason
+    return sio.InputError(reader.path, row, column, reason)
