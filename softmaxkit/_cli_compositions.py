@@ -44,6 +44,9 @@ _SHARED = {
     "no_passthrough",
     "no_progress",
     "quiet",
+    "engine",
+    "scheduler",
+    "workers",
 }
 
 _HELP = {
@@ -140,16 +143,21 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run ``clr``, ``alr`` or ``ilr``; returns the exit status."""
-    from softmaxkit import compositions as comp
-    from softmaxkit.cli import _columns, _isatty, _Progress
+    from softmaxkit.cli import _by_rows, _isatty, _Progress
 
     command: str = args.command
     if args.input is None:
         parser.error("the following arguments are required: INPUT")
     output = None if args.output in (None, "-") else args.output
+    replace = args.replace_zeros or args.delta is not None
+    if args.engine == "dask":
+        from softmaxkit.cli import _run_dask
+
+        return _run_dask(args, parser, args.input, args.columns, output, _plan(args))
+    if args.scheduler is not None or args.workers is not None:
+        parser.error("--scheduler and --workers go with --engine dask")
     if output is not None:
         sio.file_format(output)  # an unknown extension fails before any work
-    replace = args.replace_zeros or args.delta is not None
     reader = sio.open_reader(
         args.input,
         columns=args.columns,
@@ -159,47 +167,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         delimiter=args.delimiter,
         passthrough=not args.no_passthrough,
     )
+    names, layout, fn = _plan(args)(reader)
     k = len(reader.selected)
-    if command != "clr" and k < 2:
-        raise sio.InputError(
-            reader.path,
-            None,
-            None,
-            f"{command} needs at least 2 parts (selected columns), got {k}",
-        )
-    ref = _reference(reader, args.reference) if command == "alr" else None
-    basis = _load_basis(args.basis, k) if command == "ilr" and args.basis else None
-    names, layout = _layout(reader, command, ref)
     csv_in = sio.file_format(args.input) == "csv"
     show = not (args.no_progress or args.quiet) and _isatty(sys.stderr)
     progress = _Progress(show, reader.progress_total, reader.progress_unit, 1, command)
-    rows = 0
     with (
         sio.open_writer(
             output, names, header=not (csv_in and args.no_header), delimiter=args.delimiter
         ) as writer,
         progress,
     ):
-        for block in reader:
-            values = block.values
-            missing = None
-            if args.na == "mask":
-                missing = values == -math.inf
-                values = np.where(missing, 0.0, values)
-            try:
-                if replace:
-                    values = comp.replace_zeros(values, delta=args.delta)
-                if command == "clr":
-                    result = comp.clr(values)
-                elif command == "alr":
-                    result = comp.alr(values, reference=ref)
-                else:
-                    result = comp.ilr(values, basis=basis)
-            except comp._BadComposition as exc:
-                raise _located(reader, block, exc, missing, ref) from None
-            writer.write(_columns(layout, result, block.passthrough), block.start)
-            rows += block.rows
-            progress.update(block.progress)
+        rows = _by_rows(reader, fn, layout, writer, progress)
     if output is not None and not args.quiet:
         note = " (zeros replaced)" if replace else ""
         print(
@@ -208,6 +187,49 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _plan(args: argparse.Namespace) -> Any:
+    """What the command does to a dataset whose columns are known: ``view -> (output names,
+    layout, row function)``, the same for the local stream and ``--engine dask``."""
+    from softmaxkit import compositions as comp
+
+    command: str = args.command
+    replace = args.replace_zeros or args.delta is not None
+    mask = args.na == "mask"
+
+    def plan(view: Any) -> tuple[list[str], Any, Any]:
+        k = len(view.selected)
+        if command != "clr" and k < 2:
+            raise sio.InputError(
+                view.path,
+                None,
+                None,
+                f"{command} needs at least 2 parts (selected columns), got {k}",
+            )
+        ref = _reference(view, args.reference) if command == "alr" else None
+        basis = _load_basis(args.basis, k) if command == "ilr" and args.basis else None
+        names, layout = _layout(view, command, ref)
+
+        def fn(values: np.ndarray) -> np.ndarray:
+            missing = None
+            if mask:
+                missing = values == -math.inf
+                values = np.where(missing, 0.0, values)
+            try:
+                if replace:
+                    values = comp.replace_zeros(values, delta=args.delta)
+                if command == "clr":
+                    return comp.clr(values)
+                if command == "alr":
+                    return comp.alr(values, reference=ref)
+                return comp.ilr(values, basis=basis)
+            except comp._BadComposition as exc:
+                raise _located(view, exc, missing) from None
+
+        return names, layout, fn
+
+    return plan
 
 
 def _reference(reader: sio.Reader, text: str) -> int:
@@ -305,16 +327,10 @@ def _layout(reader: sio.Reader, command: str, ref: int | None) -> tuple[list[str
     return names, layout
 
 
-def _located(
-    reader: sio.Reader,
-    block: sio.Block,
-    exc: Any,
-    missing: np.ndarray | None,
-    ref: int | None,
-) -> sio.InputError:
-    """The library's error, located in the file (1-based data row, column name), with the
-    command line's advice."""
-    row = block.start + exc.index[0] + 1
+def _located(reader: Any, exc: Any, missing: np.ndarray | None) -> sio.InputError:
+    """The library's error, located in its block of records (1-based row, column name), with
+    the command line's advice."""
+    row = exc.index[0] + 1
     column = reader.selected[exc.index[1]] if exc.kind in ("entry", "zero", "reference") else None
     was_missing = (
         missing is not None and column is not None and bool(missing[exc.index[0], exc.index[1]])

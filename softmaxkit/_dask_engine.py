@@ -166,7 +166,12 @@ def map_rows(
         try:
             result = fn(values)
         except sio.InputError as exc:  # located within the partition by the row function
-            raise PartitionError(f"{path}: partition {number}, {exc}") from None
+            where = [f"partition {number}"]
+            if exc.row is not None:
+                where.append(f"row {exc.row}")
+            if exc.column is not None:
+                where.append(f"column {exc.column}")
+            raise PartitionError(f"{path}: {', '.join(where)}: {exc.message}") from None
         cols = {}
         for name, (kind, key) in zip(out_names, layout, strict=True):
             cols[name] = result[:, key] if kind == "value" else part[key].to_numpy()

@@ -388,7 +388,12 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         path = args.input
     output = None if args.output in (None, "-") else args.output
     if args.engine == "dask":
-        return _run_dask(args, parser, path, columns, output)
+
+        def plan(view: Any) -> tuple[list[str], _Layout, Callable[[np.ndarray], np.ndarray]]:
+            names, layout = _layout(view, command, "row")
+            return names, layout, _row_function(command, args, view.path, view.selected)
+
+        return _run_dask(args, parser, path, columns, output, plan)
     if args.scheduler is not None or args.workers is not None:
         parser.error("--scheduler and --workers go with --engine dask")
     if output is not None:
@@ -457,8 +462,14 @@ def _run_dask(
     path: str,
     columns: Sequence[str] | None,
     output: str | None,
+    plan: Callable[[Any], tuple[list[str], _Layout, Callable[[np.ndarray], np.ndarray]]],
 ) -> int:
-    """``--engine dask``: the row-wise map of every partition, written as a Parquet dataset."""
+    """``--engine dask``: the row-wise map of every partition, written as a Parquet dataset.
+
+    ``plan(view)`` gives, for the dataset's columns (``view.path``, ``.names``, ``.selected``,
+    ``.passthrough``), the output names, their layout and the row function: the same the
+    local stream uses, so the results are the same.
+    """
     from types import SimpleNamespace
 
     from softmaxkit import _dask_engine as engine
@@ -468,7 +479,7 @@ def _run_dask(
         parser.error("--engine dask writes a partitioned Parquet dataset: give -o DIRECTORY")
     if path == "-":
         parser.error("--engine dask reads files, not standard input")
-    if args.axis != "row":
+    if getattr(args, "axis", "row") != "row":
         parser.error("--engine dask maps records (--axis row); --axis column streams locally")
     frame = engine.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
     names = [str(c) for c in frame.columns]
@@ -476,8 +487,7 @@ def _run_dask(
     selected = [names[i] for i in sio.select_columns(names, columns, file=path)]
     kept = [] if args.no_passthrough else [n for n in names if n not in selected]
     view = SimpleNamespace(path=path, names=names, selected=selected, passthrough=kept)
-    out_names, layout = _layout(view, command, "row")  # type: ignore[arg-type]
-    fn = _row_function(command, args, path, selected)
+    out_names, layout, fn = plan(view)
     result = engine.map_rows(
         frame,
         path=path,
@@ -498,7 +508,7 @@ def _run_dask(
         print(
             f"softmaxkit {command}: {rows} row{'s' * (rows != 1)} x {len(selected)} "
             f"column{'s' * (len(selected) != 1)} (dask, {frame.npartitions} partition"
-            f"{'s' * (frame.npartitions != 1)}, T={args.temperature:g}) -> {output}/",
+            f"{'s' * (frame.npartitions != 1)}) -> {output}/",
             file=sys.stderr,
         )
     return 0

@@ -119,6 +119,40 @@ def test_inverse_on_csv_glob(tmp_path: Path, rng: np.random.Generator, cluster: 
     assert np.isneginf(got["c"].iloc[0]) and (got["b"] == 0).all()
 
 
+@pytest.mark.parametrize("command", [["clr"], ["alr", "--reference", "b"], ["ilr"]])
+def test_compositions(
+    command: list[str], tmp_path: Path, rng: np.random.Generator, cluster: Any
+) -> None:
+    data = probabilities(tmp_path / "in", rng, parts=2, rows=200)
+    whole = concatenated(data, tmp_path / "whole.csv")
+    args = [*command, "--replace-zeros"]
+    expected = local([args[0], str(whole), *args[1:]], tmp_path / "local.parquet")
+    got = on_cluster([args[0], str(data), *args[1:]], tmp_path / "out", cluster)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True)
+
+
+def test_composition_error_located(
+    tmp_path: Path, rng: np.random.Generator, cluster: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = probabilities(tmp_path / "in", rng, parts=2, rows=10)
+    code = main(
+        [
+            "ilr",
+            str(data),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "partition 0, row 1, column c: " in err and "--replace-zeros" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
 def test_replaces_a_previous_dataset(
     tmp_path: Path, rng: np.random.Generator, cluster: Any
 ) -> None:
