@@ -11,6 +11,8 @@ The maps between unconstrained space and the probability simplex:
 * optimisation over the simplex through the base-state map: :func:`minimize_on_simplex`
 * Fenchel–Young losses with their gradients ``(p − y)/T``: :func:`softmax_loss`
   (cross-entropy), :func:`sparsemax_loss`, :func:`entmax15_loss`, :func:`entmax_loss`
+* the canonical ensemble: :func:`populations`, :func:`partition_function`,
+  :func:`thermodynamics`, :func:`energies_from_populations` (units from CODATA via SciPy)
 * compositional data: :func:`closure`, :func:`clr` / :func:`clr_inv`, :func:`alr` /
   :func:`alr_inv`, :func:`ilr` / :func:`ilr_inv` (:func:`ilr_basis`), :func:`replace_zeros`
 
@@ -19,6 +21,15 @@ Every map takes any array-API array (NumPy, PyTorch, JAX, Dask, ...), a temperat
 a boolean ``where=`` mask, and extended reals (``±inf`` act as limits, never a stray NaN).
 """
 
+from softmaxkit.boltzmann import (
+    Thermodynamics,
+    boltzmann_constant,
+    convert_energy,
+    energies_from_populations,
+    partition_function,
+    populations,
+    thermodynamics,
+)
 from softmaxkit.compositions import (
     alr,
     alr_inv,
@@ -99,6 +110,7 @@ from softmaxkit.sparse import (
 )
 
 __all__ = [
+    "Thermodynamics",
     "alr",
     "alr_inv",
     "base_logits",
@@ -113,9 +125,12 @@ __all__ = [
     "base_softmax_jvp",
     "base_softmax_log_det_jacobian",
     "base_softmax_vjp",
+    "boltzmann_constant",
     "closure",
     "clr",
     "clr_inv",
+    "convert_energy",
+    "energies_from_populations",
     "entmax",
     "entmax15",
     "entmax15_jacobian",
@@ -155,6 +170,8 @@ __all__ = [
     "logsumexp_jvp",
     "logsumexp_vjp",
     "minimize_on_simplex",
+    "partition_function",
+    "populations",
     "replace_zeros",
     "softmax",
     "softmax_hessian",
@@ -169,6 +186,7 @@ __all__ = [
     "sparsemax_loss",
     "sparsemax_loss_grad",
     "sparsemax_vjp",
+    "thermodynamics",
     "vjp",
 ]
 __version__ = "0.1.0"
