@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import _harness as h
 
 # In the order they run.
-SUITES = ("bench_maps", "bench_derivatives")
+SUITES = ("bench_maps", "bench_derivatives", "bench_calibration", "bench_mlogit", "bench_sparse")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,10 @@ The maps between unconstrained space and the probability simplex:
   (cross-entropy), :func:`sparsemax_loss`, :func:`entmax15_loss`, :func:`entmax_loss`
 * the canonical ensemble: :func:`populations`, :func:`partition_function`,
   :func:`thermodynamics`, :func:`energies_from_populations` (units from CODATA via SciPy)
+* multinomial logit regression with any base category: :class:`MultinomialLogit`
+* classifier calibration: :class:`TemperatureScaling`, :class:`VectorScaling`, the metrics
+  (:func:`expected_calibration_error`, :func:`negative_log_likelihood`, :func:`brier_score`,
+  ...) and :func:`reliability_diagram`
 * compositional data: :func:`closure`, :func:`clr` / :func:`clr_inv`, :func:`alr` /
   :func:`alr_inv`, :func:`ilr` / :func:`ilr_inv` (:func:`ilr_basis`), :func:`replace_zeros`
 
@@ -29,6 +33,21 @@ from softmaxkit.boltzmann import (
     partition_function,
     populations,
     thermodynamics,
+)
+from softmaxkit.calibration import (
+    ReliabilityTable,
+    TemperatureNLL,
+    TemperatureScaling,
+    VectorScaling,
+    brier_score,
+    classwise_ece,
+    expected_calibration_error,
+    maximum_calibration_error,
+    negative_log_likelihood,
+    reliability_comparison,
+    reliability_diagram,
+    reliability_table,
+    temperature_nll,
 )
 from softmaxkit.compositions import (
     alr,
@@ -93,6 +112,12 @@ from softmaxkit.losses import (
     sparsemax_loss_grad,
 )
 from softmaxkit.maps import hardmax, log_softmax, logsumexp, softmax
+from softmaxkit.mlogit import (
+    ConvergenceWarning,
+    MultinomialLogit,
+    SeparationError,
+    SeparationWarning,
+)
 from softmaxkit.simplex import minimize_on_simplex
 from softmaxkit.sparse import (
     entmax,
@@ -110,7 +135,15 @@ from softmaxkit.sparse import (
 )
 
 __all__ = [
+    "ConvergenceWarning",
+    "MultinomialLogit",
+    "ReliabilityTable",
+    "SeparationError",
+    "SeparationWarning",
+    "TemperatureNLL",
+    "TemperatureScaling",
     "Thermodynamics",
+    "VectorScaling",
     "alr",
     "alr_inv",
     "base_logits",
@@ -126,6 +159,8 @@ __all__ = [
     "base_softmax_log_det_jacobian",
     "base_softmax_vjp",
     "boltzmann_constant",
+    "brier_score",
+    "classwise_ece",
     "closure",
     "clr",
     "clr_inv",
@@ -143,6 +178,7 @@ __all__ = [
     "entmax_loss",
     "entmax_loss_grad",
     "entmax_vjp",
+    "expected_calibration_error",
     "hardmax",
     "hardmax_hessian",
     "hardmax_jacobian",
@@ -169,9 +205,14 @@ __all__ = [
     "logsumexp_jacobian",
     "logsumexp_jvp",
     "logsumexp_vjp",
+    "maximum_calibration_error",
     "minimize_on_simplex",
+    "negative_log_likelihood",
     "partition_function",
     "populations",
+    "reliability_comparison",
+    "reliability_diagram",
+    "reliability_table",
     "replace_zeros",
     "softmax",
     "softmax_hessian",
@@ -186,6 +227,7 @@ __all__ = [
     "sparsemax_loss",
     "sparsemax_loss_grad",
     "sparsemax_vjp",
+    "temperature_nll",
     "thermodynamics",
     "vjp",
 ]

@@ -1,0 +1,395 @@
+"""The ``calibrate`` command: temperature scaling of a classifier's logits, with a report.
+
+::
+
+    softmaxkit calibrate LOGITS --labels COL|FILE [--columns C ...] [--validation-split 0.5]
+                         [--seed 0] [--method temperature|vector] [--fit-bias] [--n-bins 15]
+                         [--strategy uniform|quantile] [--plot out.png] [-o probs.csv]
+    softmaxkit calibrate --example [--plot out.png] [-o probs.csv]
+
+The rows are shuffled (``--seed``) and split: the first part (``--validation-split`` of the
+rows) fits the temperature, the rest is held out, and every metric is reported on it before
+and after calibration. The calibrated probabilities of *all* rows are written with ``-o``,
+with a column ``split`` saying which part each row was in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from softmaxkit import io as sio
+
+COMMANDS: tuple[str, ...] = ("calibrate",)
+
+_HELP = "fit a temperature (Guo et al. 2017) on logits and labels; report calibration metrics"
+
+_EPILOG = """\
+examples:
+  softmaxkit calibrate --example --plot reliability.png
+  softmaxkit calibrate logits.csv --labels label -o calibrated.csv
+  softmaxkit calibrate scores.parquet --columns 'logit_*' --labels y --validation-split 0.3
+  softmaxkit calibrate logits.npy --labels labels.csv --method vector
+
+LOGITS is .csv, .parquet or .npy; --labels names a column of LOGITS or a file with one column
+(or a column named 'label'). Labels are class indices 0..K-1 in the order of the logit
+columns. A single logit column is a binary classifier: P(class 1) = sigmoid(z / T).
+"""
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``calibrate`` (its own options: the map commands' ones do not fit)."""
+    del common
+    p = sub.add_parser(
+        "calibrate",
+        help=_HELP,
+        description=f"calibrate: {_HELP}. Fits on a validation part of the rows and reports "
+        "every metric before and after on the held-out part.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", nargs="?", metavar="LOGITS", help="logits file (.csv, .parquet, .npy)")
+    p.add_argument(
+        "--labels",
+        metavar="COL|FILE",
+        help="the true classes: a column of LOGITS, or a file (--example: 'label')",
+    )
+    p.add_argument(
+        "--columns",
+        nargs="+",
+        action="extend",
+        metavar="C",
+        help="logit columns: names, globs ('logit_*'), positions or ranges; default every "
+        "column but the labels",
+    )
+    p.add_argument(
+        "--validation-split",
+        type=_fraction,
+        default=0.5,
+        metavar="F",
+        help="fraction of the rows to fit on (default 0.5); the rest is held out",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random split (default 0)")
+    p.add_argument(
+        "--method",
+        choices=("temperature", "vector"),
+        default="temperature",
+        help="one temperature (default), or one temperature and bias per class",
+    )
+    p.add_argument(
+        "--fit-bias",
+        action="store_true",
+        help="temperature method: also fit a per-class bias (softmax(z/T + b))",
+    )
+    p.add_argument(
+        "--n-bins", type=_positive_int, default=15, metavar="N", help="bins of the ECE (15)"
+    )
+    p.add_argument(
+        "--strategy",
+        choices=("uniform", "quantile"),
+        default="uniform",
+        help="ECE bins of equal width (default) or equal counts",
+    )
+    p.add_argument("--plot", metavar="PNG", help="save before/after reliability diagrams here")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUTPUT",
+        help="write the calibrated probabilities of every row (with a 'split' column); "
+        "'-' = CSV on standard output, the report then goes to standard error",
+    )
+    p.add_argument(
+        "--delimiter", default=",", metavar="D", help="CSV separator (',')"
+    )
+    p.add_argument("--no-header", action="store_true", help="CSV input has no header row")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="run on the shipped digits classifier logits (columns logit_*, labels 'label')",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no report")
+
+
+def _read_logits(
+    path: str, columns: list[str] | None, label_col: str | None, args: argparse.Namespace
+) -> tuple[np.ndarray, list[str], dict[str, list[Any]], list[str]]:
+    """(logits, logit column names, passthrough columns, passthrough names)."""
+    kw = {"header": not args.no_header, "delimiter": args.delimiter}
+    if columns is None:
+        names = sio.open_reader(path, passthrough=False, **kw).names
+        columns = [n for n in names if n != label_col]
+        if not columns:
+            raise sio.InputError(path, None, None, "no logit columns besides the labels")
+    reader = sio.open_reader(path, columns=columns, passthrough=True, **kw)
+    if label_col is not None and label_col in reader.selected:
+        raise sio.InputError(
+            path, None, label_col, "the label column is also selected as a logit column"
+        )
+    blocks, rest = [], {n: [] for n in reader.passthrough}
+    for block in reader:
+        blocks.append(block.values)
+        for name, col in block.passthrough.items():
+            rest[name].extend(col.tolist() if hasattr(col, "tolist") else list(col))
+    if not blocks:
+        raise sio.InputError(path, None, None, "no records")
+    return np.concatenate(blocks), list(reader.selected), rest, list(reader.passthrough)
+
+
+def _as_labels(values: list[Any], file: str, column: str) -> np.ndarray:
+    out = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            f = math.nan
+        if not (math.isfinite(f) and f == int(f) and f >= 0):
+            raise sio.InputError(
+                file, i + 1, column, f"label {v!r} is not a class index (an integer >= 0)"
+            )
+        out[i] = int(f)
+    return out
+
+
+def _read_label_file(path: str, args: argparse.Namespace) -> np.ndarray:
+    if sio.file_format(path) == "npy":
+        arr = np.load(path, mmap_mode="r")
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise sio.InputError(
+                path, None, None, f"expected one column of labels, got shape {arr.shape}"
+            )
+        return _as_labels(arr.tolist(), path, "0")
+    names = sio.open_reader(
+        path, passthrough=False, header=not args.no_header, delimiter=args.delimiter
+    ).names
+    if len(names) == 1:
+        column = names[0]
+    elif "label" in names:
+        column = "label"
+    else:
+        raise sio.InputError(
+            path, None, None,
+            f"a labels file needs one column, or one named 'label'; it has {len(names)}: "
+            f"{', '.join(names[:8])}",
+        )
+    reader = sio.open_reader(
+        path, columns=[column], header=not args.no_header, delimiter=args.delimiter,
+        passthrough=False,
+    )
+    values = np.concatenate([b.values[:, 0] for b in reader])
+    return _as_labels(values.tolist(), path, column)
+
+
+def _prob_names(columns: list[str], k: int) -> list[str]:
+    if len(columns) == 1:  # binary: one logit, two probabilities
+        return ["p_0", "p_1"]
+    out = []
+    for c in columns:
+        out.append("p_" + (c[len("logit_") :] if c.startswith("logit_") else c))
+    return out if len(set(out)) == len(out) else [f"p_{j}" for j in range(k)]
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run ``calibrate``; return the exit status."""
+    from softmaxkit import calibration as cal
+    from softmaxkit.maps import softmax
+
+    if args.example:
+        if args.input is not None:
+            parser.error("give LOGITS or --example, not both")
+        path = str(sio.example_path())
+        columns = args.columns or ["logit_*"]
+        label_spec = args.labels or "label"
+    else:
+        if args.input is None:
+            parser.error("the following arguments are required: LOGITS (or --example)")
+        if args.labels is None:
+            parser.error("--labels COL|FILE is required (the true class of each row)")
+        path, columns, label_spec = args.input, args.columns, args.labels
+    if path == "-":
+        parser.error("calibrate reads LOGITS more than once; give a file, not standard input")
+    if len(args.delimiter) != 1:
+        parser.error(f"--delimiter must be one character, got {args.delimiter!r}")
+    if args.method == "vector" and args.fit_bias:
+        parser.error("--fit-bias applies to --method temperature (vector scaling has biases)")
+    output = args.output
+    if output not in (None, "-"):
+        sio.file_format(output)
+    if args.plot is not None:
+        if os.path.splitext(args.plot)[1].lower() != ".png":
+            parser.error(f"--plot writes a PNG file; give a name ending in .png, got {args.plot!r}")
+        import matplotlib  # fail before the work when it is missing
+
+        matplotlib.use("Agg")
+
+    if not os.path.exists(path):
+        raise sio.MissingFileError(path, None, None, "no such file")
+    names = sio.open_reader(
+        path, passthrough=False, header=not args.no_header, delimiter=args.delimiter
+    ).names
+    label_col = label_spec if label_spec in names else None
+    if label_col is None and not os.path.isfile(label_spec):
+        raise sio.InputError(
+            path, None, None,
+            f"--labels {label_spec!r} is neither a column of this file (columns: "
+            f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}) nor an existing file",
+        )
+    z, selected, rest, rest_names = _read_logits(path, columns, label_col, args)
+    if label_col is not None:
+        y = _as_labels(rest[label_col], path, label_col)
+    else:
+        y = _read_label_file(label_spec, args)
+        if y.shape[0] != z.shape[0]:
+            raise sio.InputError(
+                label_spec, None, None,
+                f"{y.shape[0]} labels for {z.shape[0]} rows of logits in {path}",
+            )
+    n, k = z.shape[0], max(2, z.shape[1])
+    if n < 2:
+        raise sio.InputError(path, None, None, f"need at least 2 rows to split, got {n}")
+    bad = y >= k
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = (path, label_col) if label_col else (label_spec, None)
+        raise sio.InputError(
+            where[0], i + 1, where[1],
+            f"label {y[i]} is out of range for {k} classes (expected 0..{k - 1})",
+        )
+    logits = z[:, 0] if z.shape[1] == 1 else z
+
+    rng = np.random.default_rng(args.seed)
+    perm = rng.permutation(n)
+    n_fit = min(max(round(args.validation_split * n), 1), n - 1)
+    fit_idx, test_idx = np.sort(perm[:n_fit]), np.sort(perm[n_fit:])
+    if args.method == "vector":
+        model: Any = cal.VectorScaling()
+    else:
+        model = cal.TemperatureScaling(fit_bias=args.fit_bias)
+    try:
+        model.fit(logits[fit_idx], y[fit_idx])
+    except ValueError as exc:
+        raise sio.InputError(
+            path, None, None, f"cannot fit on the validation part: {exc}"
+        ) from None
+
+    before = softmax(np.stack([np.zeros(n), logits], axis=1) if logits.ndim == 1 else logits)
+    after = model.predict_proba(logits)
+    report = _report(cal, model, args, path, n, k, fit_idx, test_idx, before, after, y)
+    stream = sys.stderr if output == "-" else sys.stdout
+    if not args.quiet:
+        print(report, file=stream)
+    if args.plot is not None:
+        _save_plot(cal, args, before[test_idx], after[test_idx], y[test_idx])
+    if output is not None:
+        split = np.where(np.isin(np.arange(n), fit_idx), "fit", "test")
+        pnames = _prob_names(selected, k)
+        kept = [r for r in rest_names if r not in pnames and r != "split"]
+        with sio.open_writer(None if output == "-" else output, [*kept, *pnames, "split"]) as w:
+            cols = [np.asarray(rest[r], dtype=object) for r in kept]
+            cols += [np.ascontiguousarray(after[:, j]) for j in range(after.shape[1])]
+            w.write([*cols, split.astype(object)])
+        if not args.quiet and output != "-":
+            print(f"calibrated probabilities of {n} rows -> {output}", file=stream)
+    return 0
+
+
+def _report(
+    cal: Any, model: Any, args: argparse.Namespace, path: str, n: int, k: int,
+    fit_idx: np.ndarray, test_idx: np.ndarray, before: np.ndarray, after: np.ndarray,
+    y: np.ndarray,
+) -> str:
+    bins = {"n_bins": args.n_bins, "strategy": args.strategy}
+    yt = y[test_idx]
+    pb, pa = before[test_idx], after[test_idx]
+    lines = [
+        f"softmaxkit calibrate: {os.path.basename(path)}: {n} rows x {k} classes",
+        f"fitted on {fit_idx.size} rows (--validation-split {args.validation_split:g}, "
+        f"--seed {args.seed}); metrics on the other {test_idx.size}",
+    ]
+    if args.method == "vector":
+        t = model.temperatures_
+        lines.append(
+            f"vector scaling: per-class temperatures {np.min(t):.4g} .. {np.max(t):.4g}, "
+            f"bias {np.min(model.bias_):+.4g} .. {np.max(model.bias_):+.4g}"
+        )
+    else:
+        se = "" if math.isnan(model.temperature_se_) else f" +/- {model.temperature_se_:.4f} (se)"
+        lines.append(f"temperature T = {model.temperature_:.4f}{se}")
+        if model.bias_ is not None:
+            lines.append("bias b = " + " ".join(f"{v:+.3f}" for v in model.bias_))
+    lines.append(f"validation NLL at the optimum: {model.nll_:.4f}")
+    kind = f"{args.n_bins} {args.strategy} bins"
+    rows = [
+        ("accuracy", lambda p: float(np.mean(np.argmax(p, axis=1) == yt))),
+        ("negative log-likelihood", lambda p: cal.negative_log_likelihood(p, yt)),
+        ("Brier score", lambda p: cal.brier_score(p, yt)),
+        (f"ECE ({kind})", lambda p: cal.expected_calibration_error(p, yt, **bins)),
+        (f"RMS calibration error (L2, {kind})",
+         lambda p: cal.expected_calibration_error(p, yt, p=2, **bins)),
+        (f"MCE ({kind})", lambda p: cal.maximum_calibration_error(p, yt, **bins)),
+        (f"classwise ECE ({kind})", lambda p: cal.classwise_ece(p, yt, **bins)),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines += ["", f"{'held-out metric':{width}}    before     after    change"]
+    lines.append("-" * (width + 30))
+    for name, fn in rows:
+        b, a = fn(pb), fn(pa)
+        lines.append(f"{name:{width}}  {b:8.4f}  {a:8.4f}  {a - b:+8.4f}")
+    return "\n".join(lines)
+
+
+def _save_plot(
+    cal: Any, args: argparse.Namespace, before: np.ndarray, after: np.ndarray, y: np.ndarray
+) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = cal.reliability_comparison(
+        before, after, y, n_bins=args.n_bins, strategy=args.strategy,
+        titles=(f"before (T = 1), held-out N = {y.size}", "after temperature scaling"
+                if args.method == "temperature" else "after vector scaling"),
+    )
+    target = os.path.abspath(args.plot)
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(target))
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=120)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a plot is an ordinary file
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    if not args.quiet:
+        stream = sys.stderr if args.output == "-" else sys.stdout
+        print(f"reliability diagrams -> {args.plot}", file=stream)

@@ -1,0 +1,338 @@
+"""The ``softmaxkit mlogit`` command: fit a multinomial logit and print its summary.
+
+::
+
+    softmaxkit mlogit FILE --target COL [--base LABEL] [--features C ...] [--no-intercept]
+                      [--penalty l2 --alpha A] [--marginal-effects overall|mean]
+                      [-o TABLE.csv] [--na error|drop] [--example]
+
+The file (CSV, Parquet or ``.npy``) is read in blocks and held in memory (Newton's method
+passes over the rows several times). ``--features`` are read as numbers; the ``--target``
+column is read as text, and its labels are integers if every one parses as an integer,
+numbers if every one parses as a number, else strings. ``--base`` is matched the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+from softmaxkit import io as sio
+
+COMMANDS: tuple[str, ...] = ("mlogit",)
+
+_HELP = "multinomial logit regression of a category column on numeric columns (summary table)"
+_EXAMPLE = {
+    "file": "anes96.csv",
+    "target": "PID",
+    "features": ["logpopul", "selfLR", "age", "educ", "income"],
+}
+_EPILOG = """\
+examples:
+  softmaxkit mlogit --example
+  softmaxkit mlogit --example --base 3 --marginal-effects overall
+  softmaxkit mlogit survey.csv --target party --base 'Independent' --features age income
+  softmaxkit mlogit data.parquet --target y --features 'x_*' --penalty l2 --alpha 1 -o coef.csv
+
+--example fits party identification (PID, 0 = strong Democrat ... 6 = strong Republican) on
+log population, self-placement left-right, age, education and income in the 1996 American
+National Election Study subset shipped with softmaxkit (public domain; statsmodels' anes96).
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+def _nonneg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _nonneg(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def _delimiter(text: str) -> str:
+    text = "\t" if text in ("\\t", "tab") else text
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"must be one character (or 'tab'), got {text!r}")
+    return text
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the ``mlogit`` command (its own options: the map options do not apply)."""
+    ml = sub.add_parser(
+        "mlogit",
+        help=_HELP,
+        description=f"mlogit: {_HELP}. Fitted by Newton's method; prints a table like "
+        "statsmodels' MNLogit summary, with the base category of your choice.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ml.add_argument("input", nargs="?", metavar="FILE",
+                    help="input file (.csv, .csv.gz, .parquet, .pq, .npy)")
+    ml.add_argument("--target", "-y", metavar="COL",
+                    help="the column of categories (--example: PID)")
+    ml.add_argument("--base", metavar="LABEL",
+                    help="base (reference) category: a label of the target column (default: the "
+                    "first label in sorted order)")
+    ml.add_argument("--features", "-x", nargs="+", action="extend", metavar="C",
+                    help="feature columns: names, shell globs, positions or ranges, comma "
+                    "lists allowed (default: every column but the target), in the order given")
+    ml.add_argument("--no-intercept", action="store_true", help="no constant term")
+    ml.add_argument("--penalty", choices=("none", "l2"), default="none",
+                    help="'l2': penalise the squared coefficients (not the intercepts)")
+    ml.add_argument("--alpha", type=_nonneg, default=None, metavar="A",
+                    help="strength of the L2 penalty (needs --penalty l2; default 1)")
+    ml.add_argument("--tol", type=_positive, default=1e-8, metavar="T",
+                    help="stop when the Newton step is below T standard errors (default 1e-8)")
+    ml.add_argument("--max-iter", type=_positive_int, default=100, metavar="N",
+                    help="most Newton iterations (default 100)")
+    ml.add_argument("--marginal-effects", choices=("overall", "mean"), default=None,
+                    help="also print the marginal effects dP/dx, averaged over the rows "
+                    "('overall') or at the mean of the features ('mean')")
+    ml.add_argument("--conf-level", type=float, default=0.95, metavar="L",
+                    help="confidence level of the intervals (default 0.95)")
+    ml.add_argument("-o", "--output", metavar="TABLE",
+                    help="also write the coefficient table (category, param, coef, std_err, "
+                    "z, p_value, ci_lower, ci_upper) to a .csv or .parquet file")
+    ml.add_argument("--na", choices=("error", "drop"), default="error",
+                    help="records with a missing value: an error naming them (default), or "
+                    "dropped (their number is reported)")
+    ml.add_argument("--no-header", action="store_true",
+                    help="CSV input has no header row (columns 0, 1, ...)")
+    ml.add_argument("--delimiter", type=_delimiter, default=",", metavar="D",
+                    help="CSV separator (',')")
+    ml.add_argument("--example", action="store_true",
+                    help="fit the shipped example: party identification in the ANES 1996 "
+                    "subset (see below)")
+    ml.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+
+
+def _parse_labels(raw: list[Any]) -> np.ndarray:
+    """Text labels → ints if all are integers, floats if all are numbers, else strings."""
+    texts = [str(v).strip() for v in raw]
+    for kind in (int, float):
+        try:
+            values = [kind(t) for t in texts]
+        except ValueError:
+            continue
+        if kind is float:
+            if any(math.isnan(v) for v in values):
+                break
+            if all(v.is_integer() for v in values):  # e.g. a .npy column: 1.0 is label 1
+                return np.asarray([int(v) for v in values])
+        return np.asarray(values)
+    return np.asarray(texts, dtype=object)
+
+
+def _match_base(text: str | None, labels: np.ndarray, file: str, column: str) -> Any:
+    if text is None:
+        return None
+    value: Any = text
+    if labels.dtype.kind in "iuf":
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is not None and labels.dtype.kind in "iu" and value.is_integer():
+            value = int(value)
+    if value is not None and np.any(labels == value):
+        return value
+    shown = ", ".join(str(v) for v in np.unique(labels)[:20])
+    raise sio.InputError(file, None, column,
+                         f"--base {text!r} is not a label of this column; its labels are "
+                         f"[{shown}]")
+
+
+def _ordered(names: list[str], specs: list[str], path: str) -> list[str]:
+    """The columns the specs select, in the order of the specs (each spec's matches in file
+    order), without repeats."""
+    chosen: dict[str, None] = {}
+    for spec in specs:
+        tokens = [spec] if spec in names else [t.strip() for t in spec.split(",") if t.strip()]
+        for tok in tokens:
+            for i in sio.select_columns(names, [tok], file=path):
+                chosen.setdefault(names[i], None)
+    return list(chosen)
+
+
+def _column(values: Any) -> list[Any]:
+    return values.to_pylist() if hasattr(values, "to_pylist") else list(values)
+
+
+def _read(path: str, target: str, features: list[str] | None, args: argparse.Namespace,
+          ) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+    """(X, labels, feature names, dropped records) from the file."""
+    probe = sio.open_reader(path, columns=[target], header=not args.no_header,
+                            delimiter=args.delimiter, passthrough=False)
+    if len(probe.selected) != 1:
+        raise sio.InputError(path, None, target,
+                             "--target must name exactly one column")
+    tname = probe.selected[0]
+    names = probe.names
+    if features:
+        chosen = _ordered(names, features, path)
+        if tname in chosen:
+            raise sio.InputError(path, None, tname,
+                                 "the target column cannot also be a feature")
+    else:
+        chosen = [n for n in names if n != tname]
+        if not chosen:
+            raise sio.InputError(path, None, None, "the file has no column besides the target")
+    reader = sio.open_reader(path, columns=chosen, header=not args.no_header,
+                             delimiter=args.delimiter,
+                             na="nan" if args.na == "drop" else "error")
+    if tname not in reader.passthrough:  # pragma: no cover - guarded above
+        raise sio.InputError(path, None, tname, "target column not found")
+    blocks, raw = [], []
+    for block in reader:
+        blocks.append(block.values)
+        raw.extend(_column(block.passthrough[tname]))
+    x = np.vstack(blocks) if blocks else np.empty((0, len(reader.selected)))
+    # The reader keeps file order; the table follows the order the user gave.
+    x = x[:, [reader.selected.index(c) for c in chosen]]
+    missing = np.array([v is None or str(v).strip() == "" for v in raw], dtype=bool)
+    dropped = 0
+    if args.na == "drop":
+        keep = ~missing & np.isfinite(x).all(axis=1)
+        dropped = int((~keep).sum())
+        x = x[keep]
+        raw = [v for v, k in zip(raw, keep, strict=True) if k]
+    elif missing.any():
+        row = int(np.argmax(missing)) + 1
+        raise sio.BadRecordError(path, row, tname,
+                                 "missing category (use --na drop to skip such records)")
+    if x.shape[0] == 0:
+        raise sio.InputError(path, None, None, "no records to fit")
+    return x, _parse_labels(raw), chosen, dropped
+
+
+def _table(model: Any, level: float) -> tuple[list[str], list[Any]]:
+    ci = np.asarray(model.conf_int(1.0 - level))
+    est = np.asarray(model.params_).reshape(-1, order="F")
+    se = np.asarray(model.bse_).reshape(-1, order="F")
+    z = np.asarray(model.zvalues_).reshape(-1, order="F")
+    pv = np.asarray(model.pvalues_).reshape(-1, order="F")
+    nonbase = [c for c in model.categories_ if not c == model.base_]
+    cats = [str(c) for c in nonbase for _ in model.param_names_]
+    params = [n for _ in nonbase for n in model.param_names_]
+    names = ["category", "param", "coef", "std_err", "z", "p_value", "ci_lower", "ci_upper"]
+    return names, [cats, params, est, se, z, pv, ci[:, 0], ci[:, 1]]
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Fit and print; 0 on success (usage errors exit 2 through ``parser.error``)."""
+    from softmaxkit.mlogit import MultinomialLogit, SeparationError
+
+    if args.example:
+        if args.input is not None:
+            parser.error("give FILE or --example, not both")
+        path = str(sio.example_path(_EXAMPLE["file"]))
+        target = args.target or _EXAMPLE["target"]
+        features = args.features or (_EXAMPLE["features"] if args.target is None else None)
+    else:
+        if args.input is None:
+            parser.error("the following arguments are required: FILE (or --example)")
+        if args.target is None:
+            parser.error("the following arguments are required: --target")
+        path, target, features = args.input, args.target, args.features
+    if args.penalty == "none" and args.alpha is not None:
+        parser.error("--alpha needs --penalty l2")
+    if not 0.0 < args.conf_level < 1.0:
+        parser.error(f"--conf-level must be in (0, 1), got {args.conf_level:g}")
+    output = None if args.output in (None, "-") else args.output
+    if output is not None and sio.file_format(output) == "npy":
+        parser.error("-o writes a table with text columns: use .csv or .parquet")
+    if sio.file_format(path) == "npy" and not args.quiet:
+        print("softmaxkit mlogit: .npy columns are named 0, 1, ...", file=sys.stderr)
+
+    x, labels, names, dropped = _read(path, target, features, args)
+    base = _match_base(args.base, labels, path, target)
+    penalty = None if args.penalty == "none" else "l2"
+    alpha = (1.0 if args.alpha is None else args.alpha) if penalty else 0.0
+    model = MultinomialLogit(base=base, fit_intercept=not args.no_intercept, penalty=penalty,
+                             alpha=alpha, tol=args.tol, max_iter=args.max_iter)
+    frame = _frame(x, names)
+    series = _series(labels, target)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(frame, series)
+        except SeparationError as exc:
+            raise sio.InputError(path, None, target, str(exc)) from None
+        except (ValueError, TypeError) as exc:
+            raise sio.InputError(path, None, None, str(exc)) from None
+    for w in caught:
+        print(f"softmaxkit mlogit: warning: {w.message}", file=sys.stderr)
+    if dropped and not args.quiet:
+        print(f"softmaxkit mlogit: dropped {dropped} record{'s' * (dropped != 1)} with "
+              "missing values", file=sys.stderr)
+    print(model.summary(alpha=1.0 - args.conf_level))
+    if args.marginal_effects:
+        me = model.marginal_effects(args.marginal_effects)
+        print()
+        print(_effects_text(me, model, target))
+    if output is not None:
+        cols, values = _table(model, args.conf_level)
+        with sio.open_writer(output, cols, delimiter=args.delimiter) as writer:
+            writer.write(values)
+        if not args.quiet:
+            print(f"softmaxkit mlogit: coefficient table -> {output}", file=sys.stderr)
+    return 0
+
+
+def _frame(x: np.ndarray, names: list[str]) -> Any:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - exercised only without pandas
+        return x
+    return pd.DataFrame(x, columns=names)
+
+
+def _series(labels: np.ndarray, name: str) -> Any:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - exercised only without pandas
+        return labels
+    return pd.Series(labels, name=name)
+
+
+def _effects_text(me: Any, model: Any, target: str) -> str:
+    effects, se = np.asarray(me.effects), np.asarray(me.bse)
+    pv = np.asarray(me.pvalues)
+    feats = [n for n in model.param_names_ if n != "const" or not model.fit_intercept]
+    where = "averaged over the observations" if me.at == "overall" else "at the feature means"
+    lines = [f"Marginal effects dP/dx ({where}); std err by the delta method", "=" * 78]
+    for k, cat in enumerate(model.categories_):
+        head = f"P({target}={cat})"
+        head = head if len(head) <= 24 else head[:21] + "..."
+        lines.append(f"{head:<24}{'dy/dx':>13}{'std err':>13}{'z':>13}{'P>|z|':>13}")
+        lines.append("-" * 78)
+        for j, name in enumerate(feats):
+            label = name if len(name) <= 24 else name[:21] + "..."
+            z = effects[j, k] / se[j, k] if se[j, k] > 0 else math.nan
+            lines.append(f"{label:<24}{effects[j, k]:>13.4g}{se[j, k]:>13.4g}{z:>13.3f}"
+                         f"{pv[j, k]:>13.3f}")
+        lines.append("-" * 78 if k < len(model.categories_) - 1 else "=" * 78)
+    return "\n".join(lines)
