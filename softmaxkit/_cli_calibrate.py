@@ -134,6 +134,27 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="run on the shipped digits classifier logits (columns logit_*, labels 'label')",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no report")
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: in this process (default); dask: fit and report by Dask reductions "
+        "over a file, directory or glob of CSV/Parquet partitions (labels must be a column), "
+        "writing a partitioned Parquet dataset to -o DIRECTORY",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --engine dask: the scheduler (default a local cluster on this machine)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="with --engine dask and no --scheduler: local worker processes (one per core)",
+    )
 
 
 def _read_logits(
@@ -240,6 +261,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.method == "vector" and args.fit_bias:
         parser.error("--fit-bias applies to --method temperature (vector scaling has biases)")
     output = args.output
+    if args.engine == "dask":
+        return _run_dask(args, parser, path, columns, label_spec)
+    if args.scheduler is not None or args.workers is not None:
+        parser.error("--scheduler and --workers go with --engine dask")
     if output not in (None, "-"):
         sio.file_format(output)
     if args.plot is not None:
@@ -393,3 +418,184 @@ def _save_plot(
     if not args.quiet:
         stream = sys.stderr if args.output == "-" else sys.stdout
         print(f"reliability diagrams -> {args.plot}", file=stream)
+
+
+# --------------------------------------------------------------------------- --engine dask
+
+
+def _run_dask(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    path: str,
+    columns: list[str] | None,
+    label_col: str,
+) -> int:
+    """Fit and report with Dask: every pass over the rows is a Dask reduction.
+
+    The split is drawn per row (a row is in the validation part with probability
+    ``--validation-split``, from a generator seeded by ``--seed`` and the partition number),
+    so it does not need the row count up front. The fit is
+    :meth:`TemperatureScaling.fit` / :meth:`VectorScaling.fit` on Dask arrays (partial sums
+    per row chunk). The held-out metrics come from per-partition sums and each held-out
+    row's confidence and correctness (two numbers a row, for the ECE's bins); the
+    class-wise ECE, which needs every class's probability binned, is not computed here.
+    """
+    import dask
+
+    from softmaxkit import _dask_engine as engine
+    from softmaxkit import calibration as cal
+
+    output = args.output
+    if output in (None, "-"):
+        parser.error("--engine dask writes a partitioned Parquet dataset: give -o DIRECTORY")
+    if args.plot is not None:
+        parser.error("--plot is not available with --engine dask")
+    frame = engine.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
+    names = [str(c) for c in frame.columns]
+    frame.columns = names
+    if label_col not in names:
+        parser.error(
+            f"with --engine dask, --labels must name a column of the dataset ({label_col!r} "
+            "is not one)"
+        )
+    specs = columns or [n for n in names if n != label_col]
+    selected = [names[i] for i in sio.select_columns(names, specs, file=path)]
+    if label_col in selected:
+        raise sio.InputError(
+            path, None, label_col, "the label column is also selected as a logit column"
+        )
+    k = max(2, len(selected))
+    kept = [n for n in names if n not in selected and n not in _prob_names(selected, k)]
+    fraction, seed = args.validation_split, args.seed
+
+    def with_split(part: Any, partition_info: dict[str, Any] | None = None) -> Any:
+        number = (partition_info or {}).get("number", 0)
+        rng = np.random.default_rng([seed, number])
+        return part.assign(_fit=rng.random(len(part)) < fraction)
+
+    meta = frame._meta.assign(_fit=np.array([], dtype=bool))
+    frame = frame.map_partitions(with_split, meta=meta)
+    if args.method == "vector":
+        model: Any = cal.VectorScaling()
+    else:
+        model = cal.TemperatureScaling(fit_bias=args.fit_bias)
+
+    with engine.client(args.scheduler, args.workers):
+        part = frame[frame["_fit"]]
+        z = part[selected].to_dask_array(lengths=True).astype(np.float64)
+        y = part[label_col].to_dask_array(lengths=True)
+        n_fit = int(z.shape[0])
+        if n_fit == 0:
+            raise sio.InputError(path, None, None, "the validation part is empty")
+        try:
+            model.fit(z[:, 0] if len(selected) == 1 else z, y)
+        except ValueError as exc:
+            raise sio.InputError(
+                path, None, None, f"cannot fit on the validation part: {exc}"
+            ) from None
+
+        def calibrated(values: np.ndarray) -> np.ndarray:
+            logits = values[:, 0] if values.shape[1] == 1 else values
+            return np.asarray(model.predict_proba(logits))
+
+        def heldout(part: Any) -> tuple[np.ndarray, ...]:
+            test = part[~part["_fit"].to_numpy()]
+            values = test[selected].to_numpy(dtype=np.float64)
+            labels = cal._labels(test[label_col].to_numpy(), len(test), k, "calibrate")
+            pb = softmax_rows(values)
+            pa = calibrated(values)
+            rows = np.arange(len(test))
+            stats = []
+            out = []
+            for pr in (pb, pa):
+                top = np.argmax(pr, axis=1)
+                conf = pr[rows, top]
+                hit = top == labels
+                with np.errstate(divide="ignore"):
+                    nll = -np.log(pr[rows, labels]).sum()
+                d = pr.copy()
+                d[rows, labels] -= 1.0
+                stats += [float(hit.sum()), float(nll), float(np.einsum("ij,ij->", d, d))]
+                out += [conf, hit]
+            return (np.array([len(test), *stats]), *out)
+
+        parts = dask.compute(*[dask.delayed(heldout)(d) for d in frame.to_delayed()])
+        total = np.sum([p[0] for p in parts], axis=0)
+        n_test = int(total[0])
+        if n_test == 0:
+            raise sio.InputError(path, None, None, "the held-out part is empty")
+        conf_b, hit_b, conf_a, hit_a = (
+            np.concatenate([p[i] for p in parts]) for i in range(1, 5)
+        )
+
+        def write_probs(part: Any) -> Any:
+            import pandas as pd
+
+            values = part[selected].to_numpy(dtype=np.float64)
+            probs = calibrated(values)
+            cols = {r: part[r].to_numpy() for r in kept}
+            pnames = _prob_names(selected, k)
+            for j, name in enumerate(pnames):
+                cols[name] = probs[:, j]
+            split = np.where(part["_fit"].to_numpy(), "fit", "test")
+            cols["split"] = pd.array(split, dtype="string")
+            return pd.DataFrame(cols, index=part.index)
+
+        import pandas as pd
+
+        pnames = _prob_names(selected, k)
+        out_meta = pd.DataFrame(
+            {
+                **{r: frame._meta[r] for r in kept},
+                **{c: pd.Series(dtype=np.float64) for c in pnames},
+                "split": pd.Series(dtype="string"),
+            }
+        )
+        result = frame.map_partitions(write_probs, meta=out_meta)
+        from distributed import get_client
+
+        rows = engine.write_parquet(result, output, get_client(), progress=False)
+
+    if not args.quiet:
+        bins = (args.n_bins, args.strategy)
+        tb, ta = cal._bin(conf_b, hit_b, *bins), cal._bin(conf_a, hit_a, *bins)
+        kind = f"{args.n_bins} {args.strategy} bins"
+        lines = [
+            f"softmaxkit calibrate (dask): {path}: {rows} rows x {k} classes",
+            f"fitted on {n_fit} rows (--validation-split {fraction:g} per row, --seed {seed}); "
+            f"metrics on the other {n_test}",
+        ]
+        if args.method == "vector":
+            t = model.temperatures_
+            lines.append(f"vector scaling: per-class temperatures {np.min(t):.4g} .. "
+                         f"{np.max(t):.4g}")
+        else:
+            se = "" if math.isnan(model.temperature_se_) else \
+                f" +/- {model.temperature_se_:.4f} (se)"
+            lines.append(f"temperature T = {model.temperature_:.4f}{se}")
+        lines.append(f"validation NLL at the optimum: {model.nll_:.4f}")
+        table = [
+            ("accuracy", total[1] / n_test, total[4] / n_test),
+            ("negative log-likelihood", total[2] / n_test, total[5] / n_test),
+            ("Brier score", total[3] / n_test, total[6] / n_test),
+            (f"ECE ({kind})", tb.ece(1.0), ta.ece(1.0)),
+            (f"RMS calibration error (L2, {kind})", tb.ece(2.0), ta.ece(2.0)),
+            (f"MCE ({kind})", tb.ece(math.inf), ta.ece(math.inf)),
+        ]
+        width = max(len(r[0]) for r in table)
+        lines += ["", f"{'held-out metric':{width}}    before     after    change"]
+        lines.append("-" * (width + 30))
+        for name, b, a in table:
+            lines.append(f"{name:{width}}  {b:8.4f}  {a:8.4f}  {a - b:+8.4f}")
+        lines.append(f"calibrated probabilities of {rows} rows -> {output}/")
+        print("\n".join(lines))
+    return 0
+
+
+def softmax_rows(values: np.ndarray) -> np.ndarray:
+    """Uncalibrated probabilities (T = 1) of logits, one binary logit being ``[0, z]``."""
+    from softmaxkit.maps import softmax
+
+    if values.shape[1] == 1:
+        values = np.concatenate([np.zeros_like(values), values], axis=1)
+    return np.asarray(softmax(values, axis=-1))

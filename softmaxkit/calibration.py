@@ -49,6 +49,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from softmaxkit import _dask
 from softmaxkit._core import namespace
 from softmaxkit.maps import log_softmax, softmax
 
@@ -82,7 +83,9 @@ class _Logits:
     """Logits viewed as ``(N, K)`` blocks of float64; a single column is the binary ``[0, z]``."""
 
     def __init__(self, logits: Any, where: Any, fn: str, chunk_rows: int | None) -> None:
-        z = np.asarray(logits)
+        self.fn = fn
+        self.lazy = _dask.is_dask(logits)
+        z = logits if self.lazy else np.asarray(logits)
         if z.dtype == bool or not (
             np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)
         ):
@@ -102,18 +105,30 @@ class _Logits:
             raise ValueError(f"{fn}: logits has no samples (shape {np.shape(logits)})")
         if self.k < 2:
             raise ValueError(f"{fn}: logits needs at least 2 classes, got shape {z.shape}")
-        self.mask: np.ndarray | None = None
+        self.mask: Any = None
         if where is not None:
-            w = np.asarray(where)
+            w = where if _dask.is_dask(where) else np.asarray(where)
             if w.dtype != bool:
                 raise TypeError(f"{fn}: where must be a boolean array, got dtype {w.dtype}")
+            if _dask.is_dask(w) and not self.lazy:
+                raise TypeError(f"{fn}: where is a Dask array but the logits are not")
             try:
-                self.mask = np.broadcast_to(w, (self.n, self.k))
+                if self.lazy:
+                    import dask.array as da
+
+                    self.mask = da.broadcast_to(da.asarray(w), (self.n, self.k))
+                else:
+                    self.mask = np.broadcast_to(w, (self.n, self.k))
             except ValueError:
                 raise ValueError(
                     f"{fn}: where of shape {w.shape} does not broadcast to the logits' "
                     f"(samples, classes) = {(self.n, self.k)}"
                 ) from None
+        if self.lazy:
+            # Row blocks with whole rows: every block is one task of a pass.
+            self.z = z.rechunk({1: -1}) if z.ndim == 2 else z
+            if self.mask is not None:
+                self.mask = self.mask.rechunk((self.z.chunks[0], (self.k,)))
         if chunk_rows is None:
             chunk_rows = max(1, _BLOCK_CELLS // self.k)
         if not isinstance(chunk_rows, numbers.Integral) or chunk_rows < 1:
@@ -122,18 +137,78 @@ class _Logits:
 
     def blocks(self) -> Any:
         """Yield ``(start, x, mask)``: float64 logits of a block of rows and its mask (or None)."""
-        for a in range(0, self.n, self.chunk_rows):
-            b = min(a + self.chunk_rows, self.n)
-            if self.binary:
-                x = np.zeros((b - a, 2))
-                x[:, 1] = self.z[a:b]
-            else:
-                x = np.array(self.z[a:b], dtype=np.float64)
-            yield a, x, None if self.mask is None else np.asarray(self.mask[a:b])
+        yield from _blocks(self.z, self.mask, self.binary, self.chunk_rows, 0)
+
+    def reduce(self, y: Any, block_fn: Any, *args: Any) -> np.ndarray:
+        """``Σ_blocks block_fn(start, x, mask, labels, *args)`` (1-D float64 partial sums).
+
+        NumPy logits are read block by block in this process. Dask logits make one task per
+        row chunk (each reads its chunk in blocks of ``chunk_rows``), run by Dask's scheduler
+        (a ``distributed`` cluster when a client is active); only the partial sums travel.
+        """
+        if not self.lazy:
+            total: np.ndarray | None = None
+            for a, x, m in self.blocks():
+                part = block_fn(a, x, m, y[a : a + x.shape[0]], *args)
+                total = part if total is None else total + part
+            assert total is not None
+            return total
+        import dask
+
+        rows = self.z.chunks[0]
+        starts = np.cumsum((0, *rows[:-1])).tolist()
+        zs = self.z.to_delayed().ravel()
+        ms = [None] * len(zs) if self.mask is None else self.mask.to_delayed().ravel()
+        ys = y.to_delayed().ravel() if _dask.is_dask(y) else [
+            y[a : a + r] for a, r in zip(starts, rows, strict=True)
+        ]
+        reduce_chunk = dask.delayed(_reduce_chunk, pure=True)
+        tasks = [
+            reduce_chunk(
+                block_fn, zb, mb, yb, a, self.binary, self.k, self.chunk_rows, self.fn, args
+            )
+            for zb, mb, yb, a in zip(zs, ms, ys, starts, strict=True)
+        ]
+        return np.sum(dask.compute(*tasks), axis=0)
 
 
-def _labels(labels: Any, n: int, k: int, fn: str) -> np.ndarray:
-    """Class indices (int64) from integer labels or one-hot rows."""
+def _blocks(z: Any, mask: Any, binary: bool, chunk_rows: int, offset: int) -> Any:
+    n = int(z.shape[0])
+    for a in range(0, n, chunk_rows):
+        b = min(a + chunk_rows, n)
+        if binary:
+            x = np.zeros((b - a, 2))
+            x[:, 1] = z[a:b]
+        else:
+            x = np.array(z[a:b], dtype=np.float64)
+        yield offset + a, x, None if mask is None else np.asarray(mask[a:b])
+
+
+def _reduce_chunk(
+    block_fn: Any,
+    z: np.ndarray,
+    mask: np.ndarray | None,
+    y: np.ndarray,
+    start: int,
+    binary: bool,
+    k: int,
+    chunk_rows: int,
+    fn: str,
+    args: tuple[Any, ...],
+) -> np.ndarray:
+    """One task of a Dask pass: the partial sums of a chunk of rows."""
+    y = _labels(y, int(z.shape[0]), k, fn, offset=start)
+    total: np.ndarray | None = None
+    for a, x, m in _blocks(z, mask, binary, chunk_rows, start):
+        part = block_fn(a, x, m, y[a - start : a - start + x.shape[0]], *args)
+        total = part if total is None else total + part
+    assert total is not None
+    return total
+
+
+def _labels(labels: Any, n: int, k: int, fn: str, offset: int = 0) -> np.ndarray:
+    """Class indices (int64) from integer labels or one-hot rows (``offset``: the position of
+    the first, in messages)."""
     y = np.asarray(labels)
     if y.ndim == 2 and y.shape[1] == 1 and k != 1:
         y = y[:, 0]
@@ -147,8 +222,8 @@ def _labels(labels: Any, n: int, k: int, fn: str) -> np.ndarray:
         if not ok.all():
             row = int(np.flatnonzero(~ok)[0])
             raise ValueError(
-                f"{fn}: labels[{row}] = {y[row].tolist()} is not one-hot; expected exactly "
-                "one 1 and 0 elsewhere"
+                f"{fn}: labels[{offset + row}] = {y[row].tolist()} is not one-hot; expected "
+                "exactly one 1 and 0 elsewhere"
             )
         return np.argmax(y, axis=1).astype(np.int64)
     if y.ndim != 1 or y.shape[0] != n:
@@ -164,13 +239,33 @@ def _labels(labels: Any, n: int, k: int, fn: str) -> np.ndarray:
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{fn}: labels[{i}] = {float(y[i])!r} is not an integer class index")
+            raise ValueError(
+                f"{fn}: labels[{offset + i}] = {float(y[i])!r} is not an integer class index"
+            )
     yi = y.astype(np.int64)
     bad = (yi < 0) | (yi >= k)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{fn}: labels[{i}] = {yi[i]} is out of range; expected 0..{k - 1}")
+        raise ValueError(
+            f"{fn}: labels[{offset + i}] = {yi[i]} is out of range; expected 0..{k - 1}"
+        )
     return yi
+
+
+def _data_labels(labels: Any, data: _Logits, fn: str) -> Any:
+    """The labels of ``data``: validated class indices, or, for Dask labels, a Dask array in
+    the logits' row chunks (validated chunk by chunk as each pass reads it)."""
+    if not _dask.is_dask(labels):
+        return _labels(labels, data.n, data.k, fn)
+    if not data.lazy:
+        raise TypeError(f"{fn}: labels is a Dask array but the logits are not")
+    if labels.shape[0] != data.n or labels.ndim not in (1, 2):
+        raise ValueError(
+            f"{fn}: labels must be {data.n} class indices or a one-hot ({data.n}, {data.k}) "
+            f"array, got shape {labels.shape}"
+        )
+    rows = data.z.chunks[0]
+    return labels.rechunk((rows,) if labels.ndim == 1 else (rows, (labels.shape[1],)))
 
 
 # --------------------------------------------------------------------------- the objective
@@ -208,27 +303,30 @@ class TemperatureNLL(NamedTuple):
         return self.beta * self.d_beta + self.beta**2 * self.d2_beta
 
 
-def _evaluate(data: _Logits, y: np.ndarray, beta: float) -> TemperatureNLL:
+def _evaluate(data: _Logits, y: Any, beta: float) -> TemperatureNLL:
     """One pass over the blocks: NLL, its β-derivatives (sums of moments of z under p)."""
-    nll = d1 = d2 = 0.0
-    temperature = 1.0 / beta
-    for a, x, m in data.blocks():
-        yc = y[a : a + x.shape[0]]
-        rows = np.arange(x.shape[0])
-        logp = log_softmax(x, temperature=temperature, where=m)
-        nll -= float(logp[rows, yc].sum())
-        p = np.exp(logp, out=logp)
-        if m is not None or not np.isfinite(x).all():
-            # Excluded entries have p = 0 but may hold -inf (or anything, when masked).
-            keep = np.isfinite(x) if m is None else (m & np.isfinite(x))
-            x = np.where(keep, x, 0.0)
-        mean = np.einsum("ij,ij->i", p, x)
-        d1 += float(mean.sum() - x[rows, yc].sum())
-        x -= mean[:, None]
-        np.multiply(x, x, out=x)
-        d2 += float(np.einsum("ij,ij->i", p, x).sum())  # einsum: no BLAS threads to wake
+    nll, d1, d2 = data.reduce(y, _evaluate_block, 1.0 / beta)
     n = data.n
-    return TemperatureNLL(nll / n, d1 / n, d2 / n, beta)
+    return TemperatureNLL(float(nll) / n, float(d1) / n, float(d2) / n, beta)
+
+
+def _evaluate_block(
+    a: int, x: np.ndarray, m: np.ndarray | None, yc: np.ndarray, temperature: float
+) -> np.ndarray:
+    rows = np.arange(x.shape[0])
+    logp = log_softmax(x, temperature=temperature, where=m)
+    nll = -float(logp[rows, yc].sum())
+    p = np.exp(logp, out=logp)
+    if m is not None or not np.isfinite(x).all():
+        # Excluded entries have p = 0 but may hold -inf (or anything, when masked).
+        keep = np.isfinite(x) if m is None else (m & np.isfinite(x))
+        x = np.where(keep, x, 0.0)
+    mean = np.einsum("ij,ij->i", p, x)
+    d1 = float(mean.sum() - x[rows, yc].sum())
+    x -= mean[:, None]
+    np.multiply(x, x, out=x)
+    d2 = float(np.einsum("ij,ij->i", p, x).sum())  # einsum: no BLAS threads to wake
+    return np.array([nll, d1, d2])
 
 
 class _Limits(NamedTuple):
@@ -237,40 +335,47 @@ class _Limits(NamedTuple):
     d_beta_inf: float  # dNLL/dβ as β → ∞ (T → 0)
 
 
-def _limits(data: _Logits, y: np.ndarray, fn: str) -> _Limits:
+def _limits(data: _Logits, y: Any, fn: str) -> _Limits:
     """Check the logits and labels; the derivatives at the ends β = 0 and β = ∞ (one pass).
 
     At β = 0 p is uniform over the admissible entries; as β → ∞ it concentrates on the row
     maxima, so E_p[z] → max z.
     """
-    s0 = s2 = sinf = 0.0
-    for a, x, m in data.blocks():
-        yc = y[a : a + x.shape[0]]
-        rows = np.arange(x.shape[0])
-        if np.isnan(x).any() or np.isposinf(x).any():
-            i, j = np.argwhere(np.isnan(x) | np.isposinf(x))[0]
-            col = "" if data.binary else f", {j}"
-            raise ValueError(
-                f"{fn}: logits[{a + i}{col}] = {float(x[i, j])!r}; expected finite logits (or -inf "
-                "for an excluded class)"
-            )
-        keep = x > -np.inf if m is None else (m & (x > -np.inf))
-        if not keep[rows, yc].all():
-            i = int(np.flatnonzero(~keep[rows, yc])[0])
-            raise ValueError(
-                f"{fn}: the label of sample {a + i} (class {yc[i]}) is excluded (masked or "
-                "-inf logit), so its likelihood is 0 at every temperature"
-            )
-        count = keep.sum(axis=1)
-        xz = np.where(keep, x, 0.0)
-        mean = xz.sum(axis=1) / count
-        dev = np.where(keep, x - mean[:, None], 0.0)
-        top = np.where(keep, x, -np.inf).max(axis=1)
-        s0 += float((mean - x[rows, yc]).sum())
-        s2 += float(((dev * dev).sum(axis=1) / count).sum())
-        sinf += float((top - x[rows, yc]).sum())
+    s0, s2, sinf = data.reduce(y, _limits_block, data.binary, fn)
     n = data.n
-    return _Limits(s0 / n, s2 / n, sinf / n)
+    return _Limits(float(s0) / n, float(s2) / n, float(sinf) / n)
+
+
+def _limits_block(
+    a: int, x: np.ndarray, m: np.ndarray | None, yc: np.ndarray, binary: bool, fn: str
+) -> np.ndarray:
+    rows = np.arange(x.shape[0])
+    if np.isnan(x).any() or np.isposinf(x).any():
+        i, j = np.argwhere(np.isnan(x) | np.isposinf(x))[0]
+        col = "" if binary else f", {j}"
+        raise ValueError(
+            f"{fn}: logits[{a + i}{col}] = {float(x[i, j])!r}; expected finite logits (or -inf "
+            "for an excluded class)"
+        )
+    keep = x > -np.inf if m is None else (m & (x > -np.inf))
+    if not keep[rows, yc].all():
+        i = int(np.flatnonzero(~keep[rows, yc])[0])
+        raise ValueError(
+            f"{fn}: the label of sample {a + i} (class {yc[i]}) is excluded (masked or "
+            "-inf logit), so its likelihood is 0 at every temperature"
+        )
+    count = keep.sum(axis=1)
+    xz = np.where(keep, x, 0.0)
+    mean = xz.sum(axis=1) / count
+    dev = np.where(keep, x - mean[:, None], 0.0)
+    top = np.where(keep, x, -np.inf).max(axis=1)
+    return np.array(
+        [
+            float((mean - x[rows, yc]).sum()),
+            float(((dev * dev).sum(axis=1) / count).sum()),
+            float((top - x[rows, yc]).sum()),
+        ]
+    )
 
 
 def temperature_nll(
@@ -318,7 +423,7 @@ def temperature_nll(
     fn = "temperature_nll"
     t = _check_temperature(temperature, fn)
     data = _Logits(logits, where, fn, chunk_rows)
-    y = _labels(labels, data.n, data.k, fn)
+    y = _data_labels(labels, data, fn)
     _limits(data, y, fn)
     return _evaluate(data, y, 1.0 / t)
 
@@ -385,7 +490,7 @@ def _fit_temperature(
     fn: str,
 ) -> tuple[_Logits, np.ndarray, float, TemperatureNLL | None, int, bool]:
     data = _Logits(logits, where, fn, chunk_rows)
-    y = _labels(labels, data.n, data.k, fn)
+    y = _data_labels(labels, data, fn)
     lim = _limits(data, y, fn)
     if lim.d_beta_inf <= 0:
         raise ValueError(
@@ -597,32 +702,35 @@ class TemperatureScaling:
 
 
 def _pass_wb(
-    data: _Logits, y: np.ndarray, w: np.ndarray, b: np.ndarray
+    data: _Logits, y: Any, w: np.ndarray, b: np.ndarray
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """NLL of softmax(w ⊙ z + b) and its exact gradients (w scalar or per class)."""
-    nll = 0.0
-    gw = np.zeros(w.shape)
-    gb = np.zeros(data.k)
-    for a, x, m in data.blocks():
-        yc = y[a : a + x.shape[0]]
-        rows = np.arange(x.shape[0])
-        if m is not None or not np.isfinite(x).all():
-            keep = np.isfinite(x) if m is None else (m & np.isfinite(x))
-            xz = np.where(keep, x, 0.0)
-            m = keep
-        else:
-            xz = x
-        logp = log_softmax(w * xz + b, where=m)
-        nll -= float(logp[rows, yc].sum())
-        r = np.exp(logp, out=logp)  # p - onehot(y): the gradient of each row's NLL
-        r[rows, yc] -= 1.0
-        gb += r.sum(axis=0)
-        if w.shape[0] == 1:
-            gw[0] += float(np.einsum("ij,ij->i", r, xz).sum())
-        else:
-            gw += np.einsum("ij,ij->j", r, xz)
+    total = data.reduce(y, _wb_block, w, b)
     n = data.n
-    return nll / n, gw / n, gb / n
+    nw = w.shape[0]
+    return float(total[0]) / n, total[1 : 1 + nw] / n, total[1 + nw :] / n
+
+
+def _wb_block(
+    a: int, x: np.ndarray, m: np.ndarray | None, yc: np.ndarray, w: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    rows = np.arange(x.shape[0])
+    if m is not None or not np.isfinite(x).all():
+        keep = np.isfinite(x) if m is None else (m & np.isfinite(x))
+        xz = np.where(keep, x, 0.0)
+        m = keep
+    else:
+        xz = x
+    logp = log_softmax(w * xz + b, where=m)
+    nll = -float(logp[rows, yc].sum())
+    r = np.exp(logp, out=logp)  # p - onehot(y): the gradient of each row's NLL
+    r[rows, yc] -= 1.0
+    gb = r.sum(axis=0)
+    if w.shape[0] == 1:
+        gw = np.array([float(np.einsum("ij,ij->i", r, xz).sum())])
+    else:
+        gw = np.einsum("ij,ij->j", r, xz)
+    return np.concatenate([[nll], gw, gb])
 
 
 def _lbfgs(
