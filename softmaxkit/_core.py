@@ -47,6 +47,8 @@ def _dtype_name(dtype: Any) -> str:
     name = getattr(dtype, "name", None)
     if isinstance(name, str):
         return name
+    if isinstance(dtype, type):  # a scalar class such as numpy.float64
+        return dtype.__name__
     return str(dtype).rsplit(".", 1)[-1]
 
 

@@ -2325,7 +2325,7 @@ _NAMES = (
     "base_logits",
 )
 # The sparse maps have closed-form jvp, vjp and jacobian (in softmaxkit.sparse), no Hessian.
-_SPARSE_NAMES = ("sparsemax", "entmax15", "entmax")
+_SPARSE_NAMES = ("sparsemax", "entmax15", "entmax", "alpha_relu")
 
 
 @functools.cache

@@ -7,6 +7,8 @@ These maps are α-entmax transformations (Peters, Niculae & Martins 2019),
 with the threshold τ chosen so that the entries sum to 1. α = 2 is sparsemax (the Euclidean
 projection onto the simplex, Martins & Astudillo 2016), α = 1.5 has an exact sort-based threshold,
 other α > 1 are solved by bisection, and α → 1 is softmax. Unlike softmax they give exact zeros.
+:func:`alpha_relu` (Tezekbayev et al. 2022) is the same formula with a fixed threshold τ and no
+normalisation. :func:`entmax_alpha_derivative` gives ∂p/∂α.
 
 They share the semantics of the core maps: ``axis`` (int, tuple or None: the reduced axes are
 treated as one flattened axis), ``temperature`` (T = 0 gives :func:`~softmaxkit.hardmax`, T = inf
@@ -35,13 +37,19 @@ from softmaxkit._core import (
     setup_map,
 )
 from softmaxkit._kernel import device_of, hardmax_from, pointwise
+from softmaxkit.autodiff import torch_autograd
 
 __all__ = [
+    "alpha_relu",
+    "alpha_relu_jacobian",
+    "alpha_relu_jvp",
+    "alpha_relu_vjp",
     "entmax",
     "entmax15",
     "entmax15_jacobian",
     "entmax15_jvp",
     "entmax15_vjp",
+    "entmax_alpha_derivative",
     "entmax_jacobian",
     "entmax_jvp",
     "entmax_vjp",
@@ -155,9 +163,20 @@ def _solve(
     alpha: float,
     method: str,
     n_iter: int,
+    fast: bool = True,
 ) -> Array:
-    """The shared driver: special rows, temperature, then the solver for ``alpha``."""
+    """The shared driver: special rows, temperature, then the solver for ``alpha``.
+
+    NumPy input goes to the fast path of :mod:`softmaxkit._sparse_fast` where it applies
+    (same results; that path hands its NaN, +inf and T = 0/inf rows back here, ``fast=False``).
+    """
     xp = prep.xp
+    if fast and isinstance(prep.raw, np.ndarray) and axes:
+        from softmaxkit import _sparse_fast
+
+        res = _sparse_fast.solve(prep, axes, temp, mask, alpha, method, n_iter)
+        if res is not None:
+            return finish(xp, res, prep.out_dtype)
     xc = prep.x
     if not axes:
         return finish(xp, pointwise(xp, xc, mask, log=False), prep.out_dtype)
@@ -226,6 +245,7 @@ def _run(fn: Any, name: str, x: Any, axis: Any, temperature: Any, where: Any, dt
 
 
 @quiet
+@torch_autograd
 def sparsemax(
     x: Any,
     /,
@@ -288,6 +308,7 @@ def sparsemax(
 
 
 @quiet
+@torch_autograd
 def entmax15(
     x: Any,
     /,
@@ -349,6 +370,7 @@ def _check_alpha(alpha: Any) -> float:
 
 
 @quiet
+@torch_autograd
 def entmax(
     x: Any,
     /,
@@ -427,8 +449,16 @@ def entmax(
 def _weights(
     fn: str, x: Any, axis: Any, temperature: Any, where: Any, alpha: float, n_iter: int | None
 ) -> tuple[Prepared, tuple[int, ...], Array, Any]:
-    """The Jacobian's weights g = p^(2−α) on the support (0 elsewhere and in constant rows)
-    and the temperature divisor, both in the compute dtype and the input layout.
+    """:func:`_weights_p` without the probabilities."""
+    prep, axes, _, g, t = _weights_p(fn, x, axis, temperature, where, alpha, n_iter)
+    return prep, axes, g, t
+
+
+def _weights_p(
+    fn: str, x: Any, axis: Any, temperature: Any, where: Any, alpha: float, n_iter: int | None
+) -> tuple[Prepared, tuple[int, ...], Array, Array, Any]:
+    """The map's output p, the Jacobian's weights g = p^(2−α) on the support (0 elsewhere and
+    in constant rows) and the temperature divisor, in the compute dtype and the input layout.
 
     Rows are constant — weights 0 — at T = 0 (hardmax), T = inf (uniform) and when they hold
     +inf entries; empty rows have p = 0 and so g = 0; NaN rows keep their NaN.
@@ -466,7 +496,7 @@ def _weights(
         dead = dead | limit
         t = xp.where(limit, full_like_scalar(xp, tv, 1.0), tv)
     g = xp.where(dead, zero, g)
-    return prep, axes, g, t
+    return prep, axes, p, g, t
 
 
 def _tangent(prep: Prepared, v: Any, name: str, fn: str) -> Array:
@@ -874,3 +904,449 @@ for _f in (entmax15_jvp, entmax15_vjp, entmax15_jacobian, entmax_jvp, entmax_vjp
            entmax_jacobian):
     _f.__doc__ = (_f.__doc__ or "").replace("{notes}", _ENTMAX_DERIV_NOTES)
 del _f
+
+
+# --------------------------------------------------------------------------------------------
+# Derivative of entmax with respect to α
+# --------------------------------------------------------------------------------------------
+
+# ψ(s) = (e^s − 1 − s)/s² = Σ_k s^k/(k+2)!, for 0 ≤ s < 1 (18 terms: the rest is < 1/19!).
+_PSI = tuple(1.0 / math.factorial(k + 2) for k in range(18))
+
+
+def _rsum(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
+    return xp.sum(a, axis=axes, keepdims=True) if axes else a
+
+
+def _dp_dalpha(xp: Any, p: Array, logp: Array, eps: Any, axes: tuple[int, ...]) -> Array:
+    """∂p/∂α of α-entmax from its output ``p`` and ``log p``, with ε = α − 1 ≥ 0 (a float, or
+    an array of the reduced shape with kept dims); NaN where p is NaN.
+
+    With L = log p, S = p L, H = Σ S, g = p^(1−ε) (all on the support) the derivative is
+    ``((p − g/Σg)/ε² − (S − H g/Σg)/ε``, as in the ``entmax`` package. Both terms are O(1/ε)
+    and cancel as α → 1, so it is evaluated as
+    ``[(p ρ̄ − ρ) − ε (S ρ̄ − H ρ)] / Σg`` with ``ρ = (g − p + ε S)/ε² = p L² ψ(−ε L)``,
+    ``ρ̄ = Σ ρ``, ψ(s) = (e^s − 1 − s)/s²: no cancellation, and the α = 1 limit
+    ``p (Σ p L² − L²)/2`` comes out of the same expression.
+    """
+    zero = full_like_scalar(xp, p, 0.0)
+    one = full_like_scalar(xp, p, 1.0)
+    on = p > 0
+    ps = xp.where(on, p, one)
+    lg = xp.where(on, logp, zero)
+    s_ = p * lg
+    s_ = xp.where(on, s_, zero)
+    h = _rsum(xp, s_, axes)
+    arg = -eps * lg  # ≥ 0
+    small = arg < 1
+    sa = xp.where(small, arg, zero)
+    psi = full_like_scalar(xp, p, _PSI[-1])
+    for c in _PSI[-2::-1]:
+        psi = psi * sa + c
+    g = xp.where(on, ps ** (1.0 - eps), zero)
+    if isinstance(eps, float):
+        eps2: Any = eps * eps if eps > 0 else 1.0
+    else:
+        eps2 = xp.where(eps > 0, eps * eps, xp.ones_like(eps))
+    rho = xp.where(small, ps * lg * lg * psi, (g - ps + eps * ps * lg) / eps2)
+    rho = xp.where(on, rho, zero)
+    rbar = _rsum(xp, rho, axes)
+    sg = _rsum(xp, g, axes)
+    d = ((p * rbar - rho) - eps * (s_ * rbar - h * rho)) / xp.where(sg > 0, sg, one)
+    d = xp.where(on, d, zero)
+    return xp.where(xp.isnan(p), p, d)
+
+
+@quiet
+def entmax_alpha_derivative(
+    x: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r"""Derivative of :func:`entmax` with respect to α: the array :math:`\partial p/\partial\alpha`.
+
+    With p the output, L = log p, S = p ⊙ L, H = Σ S and g = p^(2−α) on the support,
+
+    .. math:: \frac{\partial p}{\partial \alpha} = \frac{p - g/\sum g}{(\alpha - 1)^2}
+              - \frac{S - H\, g/\sum g}{\alpha - 1}
+
+    (Correia, Niculae & Martins 2019, "Adaptively Sparse Transformers", the backward pass of
+    the ``entmax`` package's ``entmax_bisect``). It is one array shaped like ``x``: the JVP for
+    a change dα is ``dα * entmax_alpha_derivative(x)``, the VJP for a cotangent u is
+    ``sum(u * entmax_alpha_derivative(x), axis)``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores, any array-API array.
+    alpha, axis, temperature, where, n_iter
+        As for :func:`entmax` (α ≥ 1).
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``; it sums to 0 over ``axis`` (p stays on the simplex).
+
+    Notes
+    -----
+    The two terms above are each of order 1/(α − 1) and cancel as α → 1; they are evaluated in
+    a rearranged form without that cancellation (``ρ = p L² ψ(−(α−1) L)`` with
+    ψ(s) = (e^s − 1 − s)/s²), accurate near and at α = 1, where the limit is
+    :math:`p \odot (\sum_j p_j L_j^2 - L^2)/2` (the α-derivative at softmax). The temperature
+    only scales x, so it does not enter the formula. Entries off the support get 0; rows at
+    T = 0 or inf and rows holding +inf (constant in α) get 0, empty rows 0, NaN rows NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit.sparse import entmax_alpha_derivative
+    >>> entmax_alpha_derivative(np.array([0.0, 1.0, 2.0]), alpha=1.5)
+    array([ 0.        , -0.24846157,  0.24846157])
+    >>> entmax_alpha_derivative(np.array([0.0, 1.0, 2.0]), alpha=1.0)  # at softmax
+    array([-0.21063911, -0.10573097,  0.31637008])
+    """
+    a = _check_alpha(alpha)
+    fn = "entmax_alpha_derivative"
+    prep, axes, p, g, _ = _weights_p(fn, x, axis, temperature, where, a, n_iter)
+    xp = prep.xp
+    if not axes:
+        return finish(xp, xp.where(xp.isnan(p), p, p * 0.0), prep.out_dtype)
+    if a == 1.0:
+        from softmaxkit.maps import log_softmax
+
+        logp = log_softmax(x, axis=axis, temperature=temperature, where=where,
+                           dtype=prep.compute_dtype)
+    else:
+        logp = xp.log(p)
+    d = _dp_dalpha(xp, p, logp, a - 1.0, axes)
+    # Rows whose weights were zeroed are constant in α (T = 0 or inf, +inf entries).
+    dead = _rsum(xp, g, axes) == 0
+    d = xp.where(dead, full_like_scalar(xp, d, 0.0), d)
+    return finish(xp, d + 0.0, prep.out_dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# α-ReLU (Tezekbayev et al. 2022): entmax with a fixed threshold
+# --------------------------------------------------------------------------------------------
+
+
+def _check_relu_args(alpha: Any, tau: Any, fn: str) -> tuple[float, float]:
+    for name, v in (("alpha", alpha), ("tau", tau)):
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.ndarray)) or (
+            isinstance(v, np.ndarray) and v.ndim != 0
+        ):
+            raise ValueError(f"{fn}: {name} must be a real number, got {v!r}")
+    a, t = float(alpha), float(tau)
+    if not (1.0 < a < math.inf):
+        raise ValueError(
+            f"{fn}: alpha={a!r} is invalid; expected a finite number > 1 (the exponent is "
+            "1/(alpha − 1))"
+        )
+    if not math.isfinite(t):
+        raise ValueError(f"{fn}: tau={t!r} is invalid; expected a finite number")
+    return a, t
+
+
+def _scaled_scores(xp: Any, z: Array, temp: Temperature) -> tuple[Array, Array | bool]:
+    """``x/T`` with its limits (x/0 = sign(x)·inf, 0/0 = 0; finite/inf = 0, ±inf/T = ±inf),
+    and the flag of entries whose row is at T = 0 or inf (locally constant)."""
+    zero = full_like_scalar(xp, z, 0.0)
+    pinf = full_like_scalar(xp, z, math.inf)
+    ninf = full_like_scalar(xp, z, -math.inf)
+    at_zero = xp.where(z > 0, pinf, xp.where(z < 0, ninf, xp.where(z == 0, zero, z)))
+    at_inf = xp.where(xp.isinf(z), z, z * 0.0)
+    if temp.kind == "one":
+        return z, False
+    if temp.kind == "scalar":
+        return z / temp.value, False
+    if temp.kind == "zero":
+        return at_zero, True
+    if temp.kind == "inf":
+        return at_inf, True
+    t = temp.value
+    t_zero, t_inf = t == 0, t == math.inf
+    one = full_like_scalar(xp, t, 1.0)
+    zt = z / xp.where(t_zero | t_inf, one, t)
+    return xp.where(t_zero, at_zero, xp.where(t_inf, at_inf, zt)), t_zero | t_inf
+
+
+def _alpha_relu_core(
+    prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Array | None, a: float,
+    tau: float,
+) -> Array:
+    xp = prep.xp
+    z = prep.x
+    if mask is not None:
+        z = xp.where(mask, z, full_like_scalar(xp, z, -math.inf))
+    zt, _ = _scaled_scores(xp, z, temp)
+    u = (a - 1.0) * zt - tau
+    on = u > 0
+    one = full_like_scalar(xp, u, 1.0)
+    r = xp.where(on, xp.where(on, u, one) ** (1.0 / (a - 1.0)), full_like_scalar(xp, u, 0.0))
+    nan = xp.isnan(z)
+    if axes:
+        nan = xp.any(nan, axis=axes, keepdims=True)
+    return xp.where(nan, full_like_scalar(xp, r, math.nan), r)
+
+
+@quiet
+@torch_autograd
+def alpha_relu(
+    x: Any,
+    /,
+    alpha: float = 1.5,
+    tau: float = 0.0,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r"""α-ReLU (Tezekbayev, Nikoulina, Gallé & Assylbekov 2022): α-entmax with a fixed threshold.
+
+    .. math:: r_i = [(\alpha - 1)\, z_i - \tau]_+^{1/(\alpha-1)}, \qquad z = x / T.
+
+    α-entmax has the same form with the threshold τ(z) that makes the row sum to 1; α-ReLU
+    (arXiv:2111.06832, "Speeding Up Entmax", Findings of NAACL 2022) fixes τ, so it needs no
+    sort or bisection: it costs one pass, like an activation. As in the paper and the authors'
+    reference implementation, the output is **not normalised** (the paper trains it with its
+    α-ReLU loss, under which the outputs come to sum to about 1); divide by the row sum if a
+    distribution is needed. α = 1.5 gives ``[z/2 − τ]_+²``, α = 2 ``[z − τ]_+``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores; any array-API array (NumPy, PyTorch, JAX, Dask, ...).
+    alpha : float, default 1.5
+        α > 1 (finite). Larger α gives a flatter, more ReLU-like response.
+    tau : float, default 0.0
+        The fixed threshold (finite; not scaled by T). The paper treats it as a
+        hyperparameter; its reference code defaults to 0.
+    axis : int, tuple of int or None, default -1
+        The rows: the map is elementwise, but a NaN makes its whole row NaN as for the
+        other maps.
+    temperature : float or array, default 1.0
+        T ≥ 0, or an array broadcastable against ``x`` with the reduced axes of length 1. The
+        limits are those of the formula: at T = 0, ``x > 0`` gives +inf, ``x < 0`` gives 0 and
+        ``x = 0`` gives ``[−τ]_+^{1/(α−1)}``; at T = inf every finite entry gives that value.
+    where : array of bool, optional
+        Entries that take part; False entries get exactly 0.
+    dtype : dtype, optional
+        Output dtype (default: the input's floating dtype).
+
+    Returns
+    -------
+    array
+        Non-negative values with exact zeros where ``(α − 1) x/T ≤ τ``; same shape and array
+        kind as ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is not a finite number > 1 or ``tau`` is not a finite number.
+
+    Notes
+    -----
+    −inf and masked entries give 0, +inf entries give +inf (the limit; at every T), a NaN
+    makes its row NaN. float16/bfloat16 are computed in float32 (float64 for NumPy) and
+    returned in their dtype. The derivative is diagonal, ``∂r_i/∂x_i = r_i^{2−α}/T`` on the
+    support (see :func:`alpha_relu_jvp`); PyTorch tensors that require grad go through an
+    autograd Function with that closed form.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit.sparse import alpha_relu
+    >>> alpha_relu(np.array([-1.0, 0.5, 1.0, 2.0]))
+    array([0.    , 0.0625, 0.25  , 1.    ])
+    >>> alpha_relu(np.array([-1.0, 0.5, 1.0, 2.0]), alpha=2.0, tau=0.5)
+    array([0. , 0. , 0.5, 1.5])
+    >>> alpha_relu(np.array([[1.0, np.nan], [-np.inf, np.inf]]))
+    array([[nan, nan],
+           [ 0., inf]])
+    """
+    a, t = _check_relu_args(alpha, tau, "alpha_relu")
+    prep, axes, temp, mask = setup_map("alpha_relu", x, axis, temperature, where, dtype)
+    if _dask.is_dask(prep.raw):
+        return _dask.blockwise(alpha_relu, prep, axes, temp, mask, alpha=a, tau=t)
+    if math.prod(tuple(prep.raw.shape)) == 0:
+        return finish(prep.xp, prep.x, prep.out_dtype)
+    return finish(prep.xp, _alpha_relu_core(prep, axes, temp, mask, a, t), prep.out_dtype)
+
+
+def _relu_weights(
+    fn: str, x: Any, alpha: Any, tau: Any, axis: Any, temperature: Any, where: Any
+) -> tuple[Prepared, tuple[int, ...], Array]:
+    """The diagonal of α-ReLU's Jacobian, r^(2−α)/T on 0 < r < inf (0 elsewhere and in rows
+    at T = 0 or inf), NaN in NaN rows; in the compute dtype and the input layout."""
+    a, t = _check_relu_args(alpha, tau, fn)
+    prep, axes, temp, _ = setup_map(fn, x, axis, temperature, where, None)
+    xp = prep.xp
+    r = alpha_relu(x, alpha=a, tau=t, axis=axis, temperature=temperature, where=where,
+                   dtype=prep.compute_dtype)
+    zero = full_like_scalar(xp, r, 0.0)
+    one = full_like_scalar(xp, r, 1.0)
+    on = (r > 0) & (r < math.inf)
+    g = xp.where(on, xp.where(on, r, one) ** (2.0 - a), zero)
+    if temp.kind == "scalar":
+        g = g / temp.value
+    elif temp.kind in ("zero", "inf"):
+        g = zero * g
+    elif temp.kind == "array":
+        tv = temp.value
+        limit = (tv == 0) | (tv == math.inf)
+        g = xp.where(limit, zero, g / xp.where(limit, full_like_scalar(xp, tv, 1.0), tv))
+    g = xp.where(xp.isnan(r), r, g)
+    return prep, axes, g
+
+
+@quiet
+def alpha_relu_jvp(
+    x: Any,
+    v: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    tau: float = 0.0,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+) -> Array:
+    r"""Forward-mode derivative of :func:`alpha_relu`: ``J @ v`` with the diagonal Jacobian.
+
+    .. math:: J = \operatorname{diag}(g)/T, \qquad g_i = r_i^{2-\alpha} =
+              [(\alpha-1) x_i/T - \tau]_+^{(2-\alpha)/(\alpha-1)},
+
+    on the support ``0 < r_i < inf``. J is diagonal, so this is also the VJP.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores, any array-API array.
+    v : array_like
+        Tangent, broadcastable to ``x``'s shape.
+    alpha, tau, axis, temperature, where
+        As for :func:`alpha_relu`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``.
+
+    Notes
+    -----
+    At the threshold (``(α−1) x_i/T = τ``) the derivative is taken from the zero side: 0 (for
+    α > 2 the map has an infinite slope there). Masked, −inf and +inf entries (constant
+    outputs 0 and inf) get 0 and their tangents are ignored, rows at T = 0 or inf get 0,
+    NaN rows NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit.sparse import alpha_relu_jvp
+    >>> alpha_relu_jvp(np.array([-1.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0]))
+    array([0. , 0.5, 1. ])
+    """
+    prep, _, g = _relu_weights("alpha_relu_jvp", x, alpha, tau, axis, temperature, where)
+    vv = _tangent(prep, v, "v", "alpha_relu_jvp")
+    xp = prep.xp
+    vv = xp.where(g != 0, vv, full_like_scalar(xp, g, 0.0))
+    return finish(xp, g * vv + 0.0, prep.out_dtype)
+
+
+@quiet
+def alpha_relu_vjp(
+    x: Any,
+    u: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    tau: float = 0.0,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+) -> Array:
+    r"""Reverse-mode derivative of :func:`alpha_relu`: ``u @ J`` (equal to ``J @ u``).
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    u : array_like
+        Cotangent, broadcastable to ``x``'s shape.
+    alpha, tau, axis, temperature, where
+        As for :func:`alpha_relu`.
+
+    Returns
+    -------
+    array
+        Shape and array kind of ``x``; see :func:`alpha_relu_jvp` for the formula and edge
+        cases.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit.sparse import alpha_relu_vjp
+    >>> alpha_relu_vjp(np.array([-1.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]), temperature=2)
+    array([0.  , 0.25, 0.75])
+    """
+    prep, _, g = _relu_weights("alpha_relu_vjp", x, alpha, tau, axis, temperature, where)
+    uu = _tangent(prep, u, "u", "alpha_relu_vjp")
+    xp = prep.xp
+    uu = xp.where(g != 0, uu, full_like_scalar(xp, g, 0.0))
+    return finish(xp, g * uu + 0.0, prep.out_dtype)
+
+
+@quiet
+def alpha_relu_jacobian(
+    x: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    tau: float = 0.0,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+) -> Array:
+    r"""Jacobian of :func:`alpha_relu`, ``diag(r^{2−α})/T``, shape ``batch + (n, n)``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores.
+    alpha, tau, axis, temperature, where
+        As for :func:`alpha_relu`.
+
+    Returns
+    -------
+    array
+        ``J[..., i, j] = ∂r_i/∂x_j`` with the reduced axes moved last and flattened (C order),
+        as for the other ``*_jacobian`` functions; see :func:`alpha_relu_jvp` for edge cases.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit.sparse import alpha_relu_jacobian
+    >>> alpha_relu_jacobian(np.array([-1.0, 1.0, 2.0]))
+    array([[0. , 0. , 0. ],
+           [0. , 0.5, 0. ],
+           [0. , 0. , 1. ]])
+    """
+    prep, axes, g = _relu_weights("alpha_relu_jacobian", x, alpha, tau, axis, temperature,
+                                  where)
+    xp = prep.xp
+    gr, _, _ = _to_rows(xp, g, axes)
+    n = gr.shape[-1]
+    eye = xp.astype(xp.eye(n, dtype=gr.dtype, device=device_of(gr)), gr.dtype)
+    nan = xp.isnan(gr)
+    gc = xp.expand_dims(gr, axis=-1)
+    # NaN rows are NaN throughout (the output row is NaN whatever the tangent).
+    row_nan = xp.expand_dims(xp.any(nan, axis=-1, keepdims=True), axis=-1)
+    jac = xp.where(row_nan, full_like_scalar(xp, gc, math.nan), eye * xp.where(
+        xp.isnan(gc), full_like_scalar(xp, gc, 0.0), gc))
+    return finish(xp, jac + 0.0, prep.out_dtype)

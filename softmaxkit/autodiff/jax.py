@@ -54,7 +54,16 @@ from softmaxkit._core import (
     reduced_shape,
 )
 
-__all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
+__all__ = [
+    "alpha_relu",
+    "entmax",
+    "entmax15",
+    "hardmax",
+    "log_softmax",
+    "logsumexp",
+    "softmax",
+    "sparsemax",
+]
 
 Array = Any
 
@@ -423,3 +432,241 @@ def hardmax(
     """
     spec, x, _, mask = _setup("hardmax", x, axis, 1.0, where, dtype)
     return _hardmax(spec, x, mask)
+
+
+# --------------------------------------------------------------------------------------------
+# the sparse maps: sparsemax, entmax15, entmax, alpha_relu
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SparseSpec:
+    """As :class:`_Spec`, plus the static α, α-ReLU's τ and the bisection's ``n_iter``."""
+
+    fn: str
+    axes: tuple[int, ...]
+    reduced: tuple[int, ...]
+    temperature: float | None
+    dtype: Any
+    alpha: float
+    tau: float
+    n_iter: int | None
+
+
+def _sparse_primal(spec: _SparseSpec, x: Array, t: Array | None, mask: Array | None) -> Array:
+    from softmaxkit import sparse
+
+    temperature = spec.temperature if t is None else t
+    kw = {"axis": spec.axes, "temperature": temperature, "where": mask, "dtype": spec.dtype}
+    if spec.fn == "sparsemax":
+        return sparse.sparsemax(x, **kw)
+    if spec.fn == "entmax15":
+        return sparse.entmax15(x, **kw)
+    if spec.fn == "alpha_relu":
+        return sparse.alpha_relu(x, alpha=spec.alpha, tau=spec.tau, **kw)
+    return sparse.entmax(x, alpha=spec.alpha, n_iter=spec.n_iter, **kw)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _sparse(spec: _SparseSpec, x: Array, t: Array | None, mask: Array | None) -> Array:
+    return _sparse_primal(spec, x, t, mask)
+
+
+def _sparse_g(spec: _SparseSpec, p: Array) -> Array:
+    """The Jacobian's weights from the output: p^(2−α) on the support (α-ReLU: on
+    0 < r < inf), NaN where p is NaN."""
+    on = (p > 0) & (p < math.inf) if spec.fn == "alpha_relu" else p > 0
+    safe = jnp.where(on, p, 1.0)
+    if spec.fn == "sparsemax":
+        g = on.astype(p.dtype)
+    elif spec.fn == "entmax15":
+        g = jnp.where(on, jnp.sqrt(safe), 0.0)
+    else:
+        g = jnp.where(on, safe ** (2.0 - spec.alpha), 0.0)
+    return jnp.where(jnp.isnan(p), p, g)
+
+
+@functools.partial(_sparse.defjvp, symbolic_zeros=True)
+def _sparse_jvp(spec: _SparseSpec, primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+    x, t, mask = primals
+    dx, dt, _ = tangents
+    p = _sparse(spec, x, t, mask)
+    wd = _work_dtype(p.dtype)
+    r = _rows(spec, x, t, mask, wd)  # type: ignore[arg-type]
+    relu = spec.fn == "alpha_relu"
+    if relu:
+        # α-ReLU is elementwise: +inf entries do not freeze their row, and it is not shift
+        # invariant, so the temperature term is x·Ṫ/T itself.
+        dead: Any = False
+        if t is None:
+            tv = float(spec.temperature)  # type: ignore[arg-type]
+            dead = tv == 0.0 or math.isinf(tv)
+        else:
+            tk = jnp.broadcast_to(jnp.asarray(t, dtype=wd), spec.reduced)
+            dead = (tk == 0) | jnp.isinf(tk)
+        d = None if _zero(dx) else jnp.where(r.kept, jnp.asarray(dx, dtype=wd), 0.0)
+        if t is not None and not _zero(dt):
+            fin = r.kept & jnp.isfinite(x)
+            xs = jnp.where(fin, jnp.asarray(x, dtype=wd), 0.0)
+            dtk = jnp.broadcast_to(jnp.asarray(dt, dtype=wd), spec.reduced)
+            term = xs * (dtk / r.scale)
+            d = -term if d is None else d - term
+    else:
+        dead = r.dead
+        d = _direction(spec, r, x, t, dx, dt, wd)  # type: ignore[arg-type]
+    if d is None:
+        return p, jnp.zeros_like(p)
+    g = _sparse_g(spec, jnp.asarray(p, dtype=wd))
+    d0 = jnp.where(g != 0, d, 0.0)
+    if relu:
+        out = g * d0
+    else:
+        sg = _rsum(g, spec.axes)
+        out = g * (d0 - _rsum(g * d0, spec.axes) / jnp.where(sg != 0, sg, 1.0))
+    out = jnp.where(dead, 0.0, out / r.scale)
+    return p, out.astype(p.dtype)
+
+
+def _sparse_setup(
+    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any, alpha: float,
+    tau: float = 0.0, n_iter: int | None = None,
+) -> tuple[_SparseSpec, Array, Array | None, Array | None]:
+    spec, x, t, mask = _setup(fn, x, axis, temperature, where, dtype)
+    sspec = _SparseSpec(fn, spec.axes, spec.reduced, spec.temperature, spec.dtype, alpha, tau,
+                        n_iter)
+    return sspec, x, t, mask
+
+
+def sparsemax(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r""":func:`softmaxkit.sparsemax` with the closed-form JVP :math:`\dot p = s \odot (d -
+    \langle s, d\rangle/|S|) / T` (s the support's indicator).
+
+    Parameters
+    ----------
+    x : jax.Array or array_like
+        Scores.
+    axis, temperature, where, dtype
+        As for :func:`softmaxkit.sparsemax`. A temperature given as an array is
+        differentiated (``d = ẋ − (x − c)·Ṫ/T``); a Python number is a constant.
+
+    Returns
+    -------
+    jax.Array
+        ``softmaxkit.sparsemax(x, ...)``.
+
+    Notes
+    -----
+    Derivatives are 0 (never NaN) off the support, in empty rows, in rows holding +inf and at
+    T = 0 or inf; NaN in rows holding NaN.
+    """
+    spec, x, t, mask = _sparse_setup("sparsemax", x, axis, temperature, where, dtype, 2.0)
+    return _sparse(spec, x, t, mask)
+
+
+def entmax15(
+    x: Any,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r""":func:`softmaxkit.entmax15` with the closed-form JVP (weights g = √p).
+
+    .. math:: \dot p = g \odot (d - \langle g, d\rangle / \textstyle\sum g) / T
+
+    Parameters
+    ----------
+    x : jax.Array or array_like
+        Scores.
+    axis, temperature, where, dtype
+        As for :func:`sparsemax`.
+
+    Returns
+    -------
+    jax.Array
+        ``softmaxkit.entmax15(x, ...)``.
+    """
+    spec, x, t, mask = _sparse_setup("entmax15", x, axis, temperature, where, dtype, 1.5)
+    return _sparse(spec, x, t, mask)
+
+
+def entmax(
+    x: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r""":func:`softmaxkit.entmax` with the closed-form JVP (weights g = p^(2−α)).
+
+    Parameters
+    ----------
+    x : jax.Array or array_like
+        Scores.
+    alpha : float, default 1.5
+        α ≥ 1, a constant here (for ∂p/∂α see
+        :func:`softmaxkit.sparse.entmax_alpha_derivative`); α = 1 is :func:`softmax`.
+    axis, temperature, where, dtype, n_iter
+        As for :func:`softmaxkit.entmax` and :func:`sparsemax`.
+
+    Returns
+    -------
+    jax.Array
+        ``softmaxkit.entmax(x, ...)``.
+    """
+    from softmaxkit import sparse
+
+    a = sparse._check_alpha(alpha)
+    if a == 1.0:
+        return softmax(x, axis=axis, temperature=temperature, where=where, dtype=dtype)
+    spec, x, t, mask = _sparse_setup("entmax", x, axis, temperature, where, dtype, a,
+                                     n_iter=n_iter)
+    return _sparse(spec, x, t, mask)
+
+
+def alpha_relu(
+    x: Any,
+    /,
+    alpha: float = 1.5,
+    tau: float = 0.0,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r""":func:`softmaxkit.sparse.alpha_relu` with the closed-form JVP
+    :math:`\dot r = r^{2-\alpha} \odot (\dot x - x \dot T / T) / T` on 0 < r < inf.
+
+    Parameters
+    ----------
+    x : jax.Array or array_like
+        Scores.
+    alpha, tau, axis, temperature, where, dtype
+        As for :func:`softmaxkit.sparse.alpha_relu` (α and τ are constants; an array
+        temperature is differentiated).
+
+    Returns
+    -------
+    jax.Array
+        ``alpha_relu(x, ...)``.
+    """
+    from softmaxkit import sparse
+
+    a, tv = sparse._check_relu_args(alpha, tau, "alpha_relu")
+    spec, x, t, mask = _sparse_setup("alpha_relu", x, axis, temperature, where, dtype, a, tv)
+    return _sparse(spec, x, t, mask)

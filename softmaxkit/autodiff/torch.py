@@ -42,9 +42,11 @@ NaN.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import torch
 
 from softmaxkit import maps as _maps
@@ -56,7 +58,17 @@ from softmaxkit._core import (
     reduced_shape,
 )
 
-__all__ = ["apply", "hardmax", "log_softmax", "logsumexp", "softmax"]
+__all__ = [
+    "alpha_relu",
+    "apply",
+    "entmax",
+    "entmax15",
+    "hardmax",
+    "log_softmax",
+    "logsumexp",
+    "softmax",
+    "sparsemax",
+]
 
 Tensor = torch.Tensor
 
@@ -121,8 +133,12 @@ def _check_tensor(fn: str, x: Any, temperature: Any) -> None:
         )
 
 
-def _context(fn: str, x: Tensor, axis: Any, temperature: Any, where: Any, dtype: Any) -> _Context:
-    """Validate the arguments (with the core layer's messages) and flag the special rows."""
+def _context(
+    fn: str, x: Tensor, axis: Any, temperature: Any, where: Any, dtype: Any,
+    plus_inf_dead: bool = True,
+) -> _Context:
+    """Validate the arguments (with the core layer's messages) and flag the special rows
+    (``plus_inf_dead=False``: rows holding +inf are not constant, as for α-ReLU)."""
     prep = prepare(x, fn=fn, dtype=dtype)
     axes = normalize_axis(axis, x.ndim, fn=fn)
     shape = tuple(x.shape)
@@ -140,7 +156,8 @@ def _context(fn: str, x: Tensor, axis: Any, temperature: Any, where: Any, dtype:
             masked = xd if mask is None else torch.where(mask, xd, -math.inf)
             m = _rmax(masked, axes)
             # +inf entries keep the mass whatever the finite entries do.
-            dead = (m == math.inf) | (temp.kind in ("zero", "inf"))
+            dead = (m == math.inf) if plus_inf_dead else torch.zeros_like(m, dtype=torch.bool)
+            dead = dead | (temp.kind in ("zero", "inf"))
             if temp.kind == "array":
                 dead = dead | (temp.value == 0) | torch.isinf(temp.value)
             dead = dead & ~torch.isnan(m)
@@ -528,7 +545,8 @@ def apply(name: str, x: Any, /, **kwargs: Any) -> Any:
     Parameters
     ----------
     name : str
-        ``"softmax"``, ``"log_softmax"``, ``"logsumexp"`` or ``"hardmax"``.
+        ``"softmax"``, ``"log_softmax"``, ``"logsumexp"``, ``"hardmax"``, ``"sparsemax"``,
+        ``"entmax15"``, ``"entmax"`` or ``"alpha_relu"``.
     x : any
         The map's input.
     **kwargs
@@ -540,7 +558,15 @@ def apply(name: str, x: Any, /, **kwargs: Any) -> Any:
     """
     if name not in _FUNCTIONS or not isinstance(x, torch.Tensor):
         return NotImplemented
-    if not (x.requires_grad and torch.is_grad_enabled()):
+    alpha = kwargs.get("alpha")
+    if isinstance(alpha, torch.Tensor) and name != "entmax":
+        return NotImplemented
+    # entmax takes a tensor α (one per row) only here, with or without grad.
+    per_row = isinstance(alpha, torch.Tensor)
+    from softmaxkit.autodiff import _is_dual
+
+    wants_grad = x.requires_grad or (per_row and alpha.requires_grad)
+    if not (per_row or (wants_grad and torch.is_grad_enabled()) or _is_dual(x)):
         return NotImplemented
     if not set(kwargs) <= _KEYWORDS[name]:
         return NotImplemented
@@ -551,3 +577,424 @@ def apply(name: str, x: Any, /, **kwargs: Any) -> Any:
         return NotImplemented
     kwargs.pop("b", None)
     return _FUNCTIONS[name](x, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# the sparse maps: sparsemax, entmax15, entmax (α differentiable too), alpha_relu
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _SparseSpec:
+    """As :class:`_Spec`, plus α (None when α is the tensor input), α-ReLU's τ and the
+    bisection's ``n_iter``."""
+
+    fn: str
+    axes: tuple[int, ...]
+    temperature: Any
+    scale: float | Tensor | None
+    dtype: Any
+    alpha: float | None
+    tau: float
+    n_iter: int | None
+
+
+def _sum_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum a broadcast gradient back to the shape of the input it was broadcast from."""
+    lead = t.ndim - len(shape)
+    if lead:
+        t = t.sum(dim=tuple(range(lead)))
+    dims = tuple(i for i, n in enumerate(shape) if n == 1 and t.shape[i] != 1)
+    if dims:
+        t = t.sum(dim=dims, keepdim=True)
+    return t.reshape(shape)
+
+
+def _per_row_alpha(alpha: Tensor, x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """Validate a tensor α: broadcastable to the reduced shape, finite and ≥ 1."""
+    red = reduced_shape(tuple(x.shape), axes)
+    try:
+        ok = tuple(torch.broadcast_shapes(tuple(alpha.shape), red)) == red
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"entmax: alpha of shape {tuple(alpha.shape)} does not broadcast to the reduced "
+            f"shape {red} (x's shape with the reduced axes of length 1)"
+        )
+    if alpha.is_complex() or not alpha.is_floating_point():
+        raise ValueError(f"entmax: a tensor alpha must be real floating, got {alpha.dtype}")
+    with torch.no_grad():
+        bad = ~(torch.isfinite(alpha) & (alpha >= 1))
+        if bool(bad.any()):
+            index = tuple(int(i) for i in bad.nonzero()[0])
+            raise ValueError(
+                f"entmax: alpha{list(index)} = {float(alpha[index])!r} is invalid; expected "
+                "finite values >= 1"
+            )
+    return alpha
+
+
+def _entmax_rows(x: Tensor, alpha: Tensor, mask: Tensor | None, spec: _SparseSpec) -> Tensor:
+    """entmax with one α per row: the rows sharing an α are solved together."""
+    from softmaxkit import sparse
+
+    axes = spec.axes
+    red = reduced_shape(tuple(x.shape), axes)
+    a = alpha.detach().expand(red)
+    values = torch.unique(a)
+    kw: dict[str, Any] = {"dtype": spec.dtype, "n_iter": spec.n_iter}
+    if values.numel() == 1:
+        return sparse.entmax(x, alpha=float(values[0]), axis=axes, temperature=spec.temperature,
+                             where=mask, **kw)
+    rest = [i for i in range(x.ndim) if i not in axes]
+    perm = (*rest, *axes)
+    pshape = tuple(x.shape[i] for i in perm)
+    rows = math.prod(x.shape[i] for i in rest)
+    n = math.prod(x.shape[i] for i in axes)
+    xr = x.permute(perm).reshape(rows, n)
+    ar = a.permute(perm).reshape(rows)
+    mr = None if mask is None else mask.expand(x.shape).permute(perm).reshape(rows, n)
+    t = spec.temperature
+    if isinstance(t, (numbers.Real, np.generic)) or (isinstance(t, np.ndarray) and t.ndim == 0):
+        tr: Any = float(t)
+    else:
+        tt = torch.as_tensor(t, device=x.device)
+        tr = torch.broadcast_to(tt, red).permute(perm).reshape(rows, 1)
+    out: Tensor | None = None
+    for v in values:
+        idx = (ar == v).nonzero().squeeze(1)
+        part = sparse.entmax(
+            xr[idx], alpha=float(v), axis=-1,
+            temperature=tr if isinstance(tr, float) else tr[idx],
+            where=None if mr is None else mr[idx], **kw,
+        )
+        if out is None:
+            out = part.new_empty((rows, n))
+        out[idx] = part
+    assert out is not None
+    return out.reshape(pshape).permute(tuple(int(i) for i in np.argsort(perm)))
+
+
+def _alpha_in(spec: _SparseSpec, alpha: Tensor | None, wd: torch.dtype) -> Any:
+    """α as a float, or as a kept-dims tensor in the work dtype (detached from nothing: the
+    backward is differentiable in α too)."""
+    return spec.alpha if alpha is None else alpha.to(wd)
+
+
+def _sparse_weights(spec: _SparseSpec, p: Tensor, alpha: Any) -> Tensor:
+    """g: the Jacobian's weights from the output (p^(2−α) on the support; α-ReLU: r^(2−α)
+    on 0 < r < inf), NaN where p is NaN."""
+    zero = p.new_zeros(())
+    one = p.new_ones(())
+    if spec.fn == "alpha_relu":
+        on = (p > 0) & (p < math.inf)
+    else:
+        on = p > 0
+    if spec.fn == "sparsemax":
+        g = on.to(p.dtype)
+    elif spec.fn == "entmax15":
+        g = torch.sqrt(torch.where(on, p, zero))
+    else:
+        g = torch.where(on, torch.where(on, p, one) ** (2.0 - alpha), zero)
+    return torch.where(torch.isnan(p), p, g)
+
+
+def _sparse_tangent(spec: _SparseSpec, p: Tensor, v: Tensor, dead: Tensor, alpha: Any) -> Tensor:
+    """J v: (diag(g) − g gᵀ/Σg) v / T for the normalised maps, g ⊙ v / T for α-ReLU."""
+    zero = p.new_zeros(())
+    g = _sparse_weights(spec, p, alpha)
+    v0 = torch.where(g != 0, v, zero)  # tangents off the support (even inf) do not matter
+    if spec.fn == "alpha_relu":
+        out = g * v0
+    else:
+        sg = _rsum(g, spec.axes)
+        q = _rsum(g * v0, spec.axes) / torch.where(sg != 0, sg, torch.ones_like(sg))
+        out = g * (v0 - q)
+    return torch.where(dead, zero, _scaled(out, spec))
+
+
+def _dp_dalpha(spec: _SparseSpec, p: Tensor, dead: Tensor, alpha: Tensor) -> Tensor:
+    """∂p/∂α (closed form of :func:`softmaxkit.sparse.entmax_alpha_derivative`)."""
+    import array_api_compat
+
+    from softmaxkit import sparse
+
+    zero = p.new_zeros(())
+    red = reduced_shape(tuple(p.shape), spec.axes)
+    eps = alpha.expand(red) - 1.0
+    logp = torch.log(torch.where(p > 0, p, torch.ones_like(p)))
+    xp = array_api_compat.array_namespace(p)
+    d = sparse._dp_dalpha(xp, p, logp, eps, spec.axes)
+    return torch.where(dead, zero, d)
+
+
+class _Sparse(torch.autograd.Function):
+    """sparsemax / entmax15 / entmax / alpha_relu with the closed-form derivatives; the
+    second input is entmax's α as a tensor (None otherwise)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(
+        x: Tensor, alpha: Tensor | None, mask: Tensor | None, dead: Tensor, spec: _SparseSpec
+    ) -> Tensor:
+        from softmaxkit import sparse
+
+        x = x.detach()
+        kw = {"axis": spec.axes, "temperature": spec.temperature, "where": mask,
+              "dtype": spec.dtype}
+        if spec.fn == "sparsemax":
+            return sparse.sparsemax(x, **kw)
+        if spec.fn == "entmax15":
+            return sparse.entmax15(x, **kw)
+        if spec.fn == "alpha_relu":
+            return sparse.alpha_relu(x, alpha=spec.alpha, tau=spec.tau, **kw)
+        if alpha is None:
+            return sparse.entmax(x, alpha=spec.alpha, n_iter=spec.n_iter, **kw)
+        return _entmax_rows(x, alpha, mask, spec)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+        x, alpha, _, dead, spec = inputs
+        ctx.spec, ctx.x_dtype = spec, x.dtype
+        ctx.alpha_shape = None if alpha is None else tuple(alpha.shape)
+        ctx.alpha_dtype = None if alpha is None else alpha.dtype
+        ctx.save_for_backward(output, dead, alpha)
+        ctx.save_for_forward(output, dead, alpha)
+
+    @staticmethod
+    def backward(ctx: Any, u: Tensor) -> tuple[Tensor | None, Tensor | None, None, None, None]:
+        p, dead, alpha = ctx.saved_tensors
+        spec = ctx.spec
+        wd = _work_dtype(p.dtype)
+        p, u = p.to(wd), u.to(wd)
+        a = _alpha_in(spec, alpha, wd)
+        gx = ga = None
+        if ctx.needs_input_grad[0]:
+            gx = _sparse_tangent(spec, p, u, dead, a).to(ctx.x_dtype)
+        if alpha is not None and ctx.needs_input_grad[1]:
+            u0 = torch.where(p != 0, u, p.new_zeros(()))
+            d = _dp_dalpha(spec, p, dead, a)
+            ga = _sum_to(_rsum(u0 * d, spec.axes), ctx.alpha_shape).to(ctx.alpha_dtype)
+        return gx, ga, None, None, None
+
+    @staticmethod
+    def jvp(ctx: Any, dx: Tensor | None, dalpha: Tensor | None, *_: Any) -> Tensor:
+        p, dead, alpha = ctx.saved_tensors
+        spec = ctx.spec
+        wd = _work_dtype(p.dtype)
+        pw = p.to(wd)
+        a = _alpha_in(spec, alpha, wd)
+        out = torch.zeros_like(pw)
+        if dx is not None:
+            out = out + _sparse_tangent(spec, pw, dx.to(wd), dead, a)
+        if alpha is not None and dalpha is not None:
+            red = reduced_shape(tuple(p.shape), spec.axes)
+            out = out + _dp_dalpha(spec, pw, dead, a) * dalpha.to(wd).expand(red)
+        return out.to(p.dtype)
+
+
+def _sparse_apply(
+    fn: str, x: Tensor, alpha: Any, tau: float, n_iter: int | None, axis: Any, temperature: Any,
+    where: Any, dtype: Any,
+) -> Tensor:
+    from softmaxkit import sparse
+
+    _check_tensor(fn, x, temperature)
+    alpha_t: Tensor | None = None
+    a: float | None = None
+    t = 0.0
+    if fn == "alpha_relu":
+        a, t = sparse._check_relu_args(alpha, tau, fn)
+    elif fn == "entmax":
+        if isinstance(alpha, torch.Tensor):
+            axes = normalize_axis(axis, x.ndim, fn=fn)
+            alpha_t = _per_row_alpha(alpha, x, axes)
+        else:
+            a = sparse._check_alpha(alpha)
+            if a == 1.0:  # softmax exactly, with its own Function
+                return _maps.softmax(x, axis=axis, temperature=temperature, where=where,
+                                     dtype=dtype)
+        if n_iter is not None and (
+            isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 1
+        ):
+            raise ValueError(f"entmax: n_iter must be a positive integer, got {n_iter!r}")
+    else:
+        a = 2.0 if fn == "sparsemax" else 1.5
+    c = _context(fn, x, axis, temperature, where, dtype, plus_inf_dead=fn != "alpha_relu")
+    s = c.spec
+    spec = _SparseSpec(fn, s.axes, s.temperature, s.scale, s.dtype, a, t, n_iter)
+    return _Sparse.apply(x, alpha_t, c.mask, c.dead, spec)
+
+
+def sparsemax(
+    x: Tensor,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Tensor:
+    r""":func:`softmaxkit.sparsemax` with a closed-form backward pass.
+
+    .. math:: \bar x = s \odot (\bar p - \langle s, \bar p\rangle / |S|) / T,
+
+    s the indicator of the support S.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Scores.
+    axis, temperature, where, dtype
+        As for :func:`softmaxkit.sparsemax` (the temperature is not differentiated).
+
+    Returns
+    -------
+    torch.Tensor
+        ``softmaxkit.sparsemax(x, ...)``, attached to the autograd graph.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a tensor, or the temperature is a tensor that requires grad.
+
+    Notes
+    -----
+    Gradients are 0 (never NaN) off the support, on masked and −inf entries, in empty rows, in
+    rows holding +inf and at T = 0 or inf; NaN in rows holding NaN.
+    """
+    return _sparse_apply("sparsemax", x, None, 0.0, None, axis, temperature, where, dtype)
+
+
+def entmax15(
+    x: Tensor,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Tensor:
+    r""":func:`softmaxkit.entmax15` with a closed-form backward pass (g = √p).
+
+    .. math:: \bar x = g \odot (\bar p - \langle g, \bar p\rangle / \textstyle\sum g) / T
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Scores.
+    axis, temperature, where, dtype
+        As for :func:`softmaxkit.entmax15`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``softmaxkit.entmax15(x, ...)``, attached to the autograd graph.
+
+    Notes
+    -----
+    Edge cases as for :func:`sparsemax`.
+    """
+    return _sparse_apply("entmax15", x, None, 0.0, None, axis, temperature, where, dtype)
+
+
+def entmax(
+    x: Tensor,
+    /,
+    *,
+    alpha: float | Tensor = 1.5,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+    n_iter: int | None = None,
+) -> Tensor:
+    r""":func:`softmaxkit.entmax` with closed-form derivatives in x and in α.
+
+    .. math:: \bar x = g \odot (\bar p - \langle g, \bar p\rangle / \textstyle\sum g) / T,
+              \qquad \bar\alpha = \Bigl\langle \bar p, \frac{\partial p}{\partial\alpha}
+              \Bigr\rangle,
+
+    g = p^(2−α) on the support, ∂p/∂α as in
+    :func:`softmaxkit.sparse.entmax_alpha_derivative` (summed over the rows that share an α).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Scores.
+    alpha : float or torch.Tensor, default 1.5
+        α ≥ 1. A tensor (it may require grad) is broadcast against the reduced shape — ``x``'s
+        shape with the reduced axes of length 1 — so there can be one α per row, as in the
+        ``entmax`` package's ``entmax_bisect``; its gradient has α's own shape.
+    axis, temperature, where, dtype, n_iter
+        As for :func:`softmaxkit.entmax` (the temperature is not differentiated).
+
+    Returns
+    -------
+    torch.Tensor
+        ``softmaxkit.entmax(x, ...)`` (with a tensor α, each row at its own α).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` does not broadcast to the reduced shape, or holds a value below 1, NaN or
+        inf.
+
+    Notes
+    -----
+    Rows that share an α value are solved together, one bisection per distinct value. The α
+    gradient is 0 in rows that do not depend on α (T = 0 or inf, rows holding +inf, empty
+    rows). A float α = 1 is :func:`softmax` exactly.
+    """
+    return _sparse_apply("entmax", x, alpha, 0.0, n_iter, axis, temperature, where, dtype)
+
+
+def alpha_relu(
+    x: Tensor,
+    /,
+    alpha: float = 1.5,
+    tau: float = 0.0,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Tensor:
+    r""":func:`softmaxkit.sparse.alpha_relu` with a closed-form backward pass.
+
+    .. math:: \bar x = r^{2-\alpha} \odot \bar r / T \quad \text{on } 0 < r < \infty.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Scores.
+    alpha, tau, axis, temperature, where, dtype
+        As for :func:`softmaxkit.sparse.alpha_relu` (α and τ are numbers, not
+        differentiated).
+
+    Returns
+    -------
+    torch.Tensor
+        ``alpha_relu(x, ...)``, attached to the autograd graph.
+
+    Notes
+    -----
+    Gradients are 0 below the threshold, on masked and ±inf entries and at T = 0 or inf; NaN
+    in rows holding NaN.
+    """
+    return _sparse_apply("alpha_relu", x, alpha, tau, None, axis, temperature, where, dtype)
+
+
+_FUNCTIONS.update(
+    {"sparsemax": sparsemax, "entmax15": entmax15, "entmax": entmax, "alpha_relu": alpha_relu}
+)
+_KEYWORDS.update(
+    {
+        "sparsemax": {"axis", "temperature", "where", "dtype"},
+        "entmax15": {"axis", "temperature", "where", "dtype"},
+        "entmax": {"alpha", "axis", "temperature", "where", "dtype", "n_iter"},
+        "alpha_relu": {"alpha", "tau", "axis", "temperature", "where", "dtype"},
+    }
+)
