@@ -127,6 +127,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                     help="fit the shipped example: party identification in the ANES 1996 "
                     "subset (see below)")
     ml.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+    ml.add_argument("--engine", choices=("local", "dask"), default="local",
+                    help="local: read the file into this process (default); dask: fit by "
+                    "Dask reductions over a file, directory or glob of CSV/Parquet partitions")
+    ml.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="with --engine dask: the scheduler (default a local cluster)")
+    ml.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                    help="with --engine dask and no --scheduler: local worker processes")
 
 
 def _parse_labels(raw: list[Any]) -> np.ndarray:
@@ -267,27 +274,40 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if sio.file_format(path) == "npy" and not args.quiet:
         print("softmaxkit mlogit: .npy columns are named 0, 1, ...", file=sys.stderr)
 
-    x, labels, names, dropped = _read(path, target, features, args)
-    base = _match_base(args.base, labels, path, target)
     penalty = None if args.penalty == "none" else "l2"
     alpha = (1.0 if args.alpha is None else args.alpha) if penalty else 0.0
-    model = MultinomialLogit(base=base, fit_intercept=not args.no_intercept, penalty=penalty,
-                             alpha=alpha, tol=args.tol, max_iter=args.max_iter)
-    frame = _frame(x, names)
-    series = _series(labels, target)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.fit(frame, series)
-        except SeparationError as exc:
-            raise sio.InputError(path, None, target, str(exc)) from None
-        except (ValueError, TypeError) as exc:
-            raise sio.InputError(path, None, None, str(exc)) from None
-    for w in caught:
-        print(f"softmaxkit mlogit: warning: {w.message}", file=sys.stderr)
+
+    def fit(frame: Any, series: Any, labels: np.ndarray) -> Any:
+        base = _match_base(args.base, labels, path, target)
+        model = MultinomialLogit(base=base, fit_intercept=not args.no_intercept,
+                                 penalty=penalty, alpha=alpha, tol=args.tol,
+                                 max_iter=args.max_iter)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model.fit(frame, series)
+            except SeparationError as exc:
+                raise sio.InputError(path, None, target, str(exc)) from None
+            except (ValueError, TypeError) as exc:
+                raise sio.InputError(path, None, None, str(exc)) from None
+        for w in caught:
+            print(f"softmaxkit mlogit: warning: {w.message}", file=sys.stderr)
+        return model
+
+    if args.engine == "dask":
+        return _run_dask(args, path, target, features, fit, output)
+    if args.scheduler is not None or args.workers is not None:
+        parser.error("--scheduler and --workers go with --engine dask")
+    x, labels, names, dropped = _read(path, target, features, args)
+    model = fit(_frame(x, names), _series(labels, target), labels)
     if dropped and not args.quiet:
         print(f"softmaxkit mlogit: dropped {dropped} record{'s' * (dropped != 1)} with "
               "missing values", file=sys.stderr)
+    _report(model, args, target, output)
+    return 0
+
+
+def _report(model: Any, args: argparse.Namespace, target: str, output: str | None) -> None:
     print(model.summary(alpha=1.0 - args.conf_level))
     if args.marginal_effects:
         me = model.marginal_effects(args.marginal_effects)
@@ -299,6 +319,43 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             writer.write(values)
         if not args.quiet:
             print(f"softmaxkit mlogit: coefficient table -> {output}", file=sys.stderr)
+
+
+def pd_unique(values: Any) -> Any:
+    import pandas as pd
+
+    return pd.unique(values)
+
+
+def _run_dask(args: argparse.Namespace, path: str, target: str, features: list[str] | None,
+              fit: Any, output: str | None) -> int:
+    """``--engine dask``: the fit's passes are Dask reductions over the dataset's partitions
+    (see :class:`~softmaxkit.mlogit.MultinomialLogit`); the report is the same."""
+    from softmaxkit import _dask_engine as engine
+
+    frame = engine.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
+    names = [str(c) for c in frame.columns]
+    frame.columns = names
+    if target not in names:
+        raise sio.InputError(path, None, target, "--target must name a column of the dataset")
+    if features:
+        chosen = _ordered(names, features, path)
+        if target in chosen:
+            raise sio.InputError(path, None, target, "the target column cannot also be a feature")
+    else:
+        chosen = [n for n in names if n != target]
+    with engine.client(args.scheduler, args.workers):
+        if args.na == "drop":
+            frame = frame.dropna(subset=[*chosen, target])
+        # Distinct labels per partition, then overall: no shuffle for a handful of values.
+        per_part = frame[target].map_partitions(lambda c: c.dropna().drop_duplicates())
+        labels = np.asarray(pd_unique(per_part.compute()))
+        if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):
+            # CSV integers are read as floats by Dask: category 1.0 is label 1.
+            frame[target] = frame[target].astype("int64")
+            labels = labels.astype(np.int64)
+        model = fit(frame[chosen], frame[target], labels)
+        _report(model, args, target, output)
     return 0
 
 

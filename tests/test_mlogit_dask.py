@@ -236,3 +236,23 @@ def test_fit_on_a_distributed_local_cluster(anes):
                                np.asarray(ref.marginal_effects().effects), rtol=1e-10,
                                atol=1e-14)
     np.testing.assert_allclose(proba, ref.predict_proba(anes[FEATURES]), rtol=1e-11, atol=1e-15)
+
+
+def test_mlogit_command_on_dask_prints_the_same_fit(anes, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    from softmaxkit.cli import main
+
+    root = tmp_path / "anes"
+    root.mkdir()
+    for i, start in enumerate(range(0, len(anes), 250)):
+        anes.iloc[start:start + 250].to_csv(root / f"part-{i}.csv", index=False)
+    args = ["--target", "PID", "--features", *FEATURES, "--base", "3", "-q",
+            "--marginal-effects", "overall"]
+    assert main(["mlogit", str(sio.example_path("anes96.csv")), *args]) == 0
+    local = capsys.readouterr().out
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cl:
+        code = main(["mlogit", str(root / "*.csv"), *args, "--engine", "dask",
+                     "--scheduler", cl.scheduler_address])
+    assert code == 0
+    assert capsys.readouterr().out == local
+    assert "Base category:                       3" in local
