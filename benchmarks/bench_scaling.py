@@ -50,9 +50,13 @@ def make_dataset(path: Path, gigabytes: float, columns: int, seed: int = 0) -> i
     with pq.ParquetWriter(path, schema, compression="none", use_dictionary=["label"]) as w:
         while written < rows_total:
             n = min(group, rows_total - written)
-            x = (rng.standard_normal((n, columns), dtype=np.float32) * 3).T
-            arrays = [pa.array(col) for col in x]
-            arrays.append(pa.array(rng.integers(0, columns, n)))
+            x = rng.standard_normal((n, columns), dtype=np.float32) * 3
+            # Labels drawn from softmax(x / 1.5) (Gumbel-max): a classifier over-confident
+            # by T* = 1.5, so that `calibrate` has something to find.
+            gumbel = rng.gumbel(size=(n, columns)).astype(np.float32)
+            labels = np.argmax(x / 1.5 + gumbel, axis=1)
+            arrays = [pa.array(col) for col in x.T]
+            arrays.append(pa.array(labels.astype(np.int64)))
             w.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=n)
             written += n
     return rows_total
@@ -104,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gigabytes", type=float, default=5.0, help="size of the values (5)")
     parser.add_argument("--columns", type=int, default=100, help="logit columns (100)")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers (2)")
+    parser.add_argument(
+        "--calibrate-gigabytes",
+        type=float,
+        default=1.0,
+        help="size for the single-process `calibrate`, which holds its input in memory (1)",
+    )
     parser.add_argument("--workdir", default=None, help="scratch directory (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the data and outputs")
     args = parser.parse_args(argv)
@@ -119,31 +129,62 @@ def main(argv: list[str] | None = None) -> int:
         f"dataset: {rows:,} rows x {args.columns} float32 logits + label, "
         f"{size / 1e9:.2f} GB Parquet (uncompressed), made in {time.perf_counter() - t0:.0f} s"
     )
-    exe = [sys.executable, "-m", "softmaxkit", "softmax", str(data), "--columns", "logit_*"]
+    small = work / "logits_small.parquet"
+    small_rows = make_dataset(small, args.calibrate_gigabytes, args.columns, seed=1)
+    sk = [sys.executable, "-m", "softmaxkit"]
+    dask = ["--engine", "dask", "--workers", str(args.workers)]
+    soft = [*sk, "softmax", str(data), "--columns", "logit_*"]
+
+    def cal(path: Path) -> list[str]:
+        return [*sk, "calibrate", str(path), "--labels", "label", "--columns", "logit_*"]
+
     cases = [
-        ("streaming, 1 process", [*exe, "-o", str(work / "out.parquet"), "-q"]),
         (
-            f"dask local cluster, {args.workers} workers",
-            [
-                *exe,
-                "--engine",
-                "dask",
-                "--workers",
-                str(args.workers),
-                "-o",
-                str(work / "out_dir"),
-                "-q",
-            ],
+            "softmax",
+            "streaming, 1 process",
+            rows,
+            size,
+            [*soft, "-o", str(work / "out.parquet"), "-q"],
+        ),
+        (
+            "softmax",
+            f"dask, {args.workers} local workers",
+            rows,
+            size,
+            [*soft, *dask, "-o", str(work / "out_dir"), "-q"],
+        ),
+        (
+            "calibrate",
+            "in memory, 1 process",
+            small_rows,
+            small.stat().st_size,
+            [*cal(small), "-o", str(work / "cal.parquet"), "-q"],
+        ),
+        (
+            "calibrate",
+            f"dask, {args.workers} local workers",
+            rows,
+            size,
+            [*cal(data), *dask, "-o", str(work / "cal_dir"), "-q"],
         ),
     ]
-    print(f"\n{'engine':<32} {'seconds':>8} {'rows/s':>12} {'MB/s in':>8} {'peak RSS':>10}")
+    print(
+        f"\n{'command':<10} {'engine':<26} {'rows':>12} {'GB':>5} {'seconds':>8} "
+        f"{'rows/s':>11} {'peak RSS':>10}"
+    )
     try:
-        for name, cmd in cases:
+        for command, name, n_rows, n_bytes, cmd in cases:
             seconds, peak, _ = run_measured(cmd)
             print(
-                f"{name:<32} {seconds:8.1f} {rows / seconds:12,.0f} "
-                f"{size / 1e6 / seconds:8.0f} {peak / 2**20:8.0f} MB"
+                f"{command:<10} {name:<26} {n_rows:12,} {n_bytes / 1e9:5.2f} {seconds:8.1f} "
+                f"{n_rows / seconds:11,.0f} {peak / 2**20:7.0f} MB"
             )
+            for out in ("out.parquet", "out_dir", "cal.parquet", "cal_dir"):
+                target = work / out
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
