@@ -1252,8 +1252,16 @@ def alpha_relu_jvp(
     >>> alpha_relu_jvp(np.array([-1.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0]))
     array([0. , 0.5, 1. ])
     """
-    prep, _, g = _relu_weights("alpha_relu_jvp", x, alpha, tau, axis, temperature, where)
-    vv = _tangent(prep, v, "v", "alpha_relu_jvp")
+    return _relu_diagonal("alpha_relu_jvp", x, v, "v", alpha, tau, axis, temperature, where)
+
+
+def _relu_diagonal(
+    fn: str, x: Any, v: Any, name: str, alpha: Any, tau: Any, axis: Any, temperature: Any,
+    where: Any,
+) -> Array:
+    """``diag(g) v``: the JVP and the VJP of α-ReLU (its Jacobian is diagonal)."""
+    prep, _, g = _relu_weights(fn, x, alpha, tau, axis, temperature, where)
+    vv = _tangent(prep, v, name, fn)
     xp = prep.xp
     vv = xp.where(g != 0, vv, full_like_scalar(xp, g, 0.0))
     return finish(xp, g * vv + 0.0, prep.out_dtype)
@@ -1295,11 +1303,7 @@ def alpha_relu_vjp(
     >>> alpha_relu_vjp(np.array([-1.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]), temperature=2)
     array([0.  , 0.25, 0.75])
     """
-    prep, _, g = _relu_weights("alpha_relu_vjp", x, alpha, tau, axis, temperature, where)
-    uu = _tangent(prep, u, "u", "alpha_relu_vjp")
-    xp = prep.xp
-    uu = xp.where(g != 0, uu, full_like_scalar(xp, g, 0.0))
-    return finish(xp, g * uu + 0.0, prep.out_dtype)
+    return _relu_diagonal("alpha_relu_vjp", x, u, "u", alpha, tau, axis, temperature, where)
 
 
 @quiet
