@@ -283,6 +283,27 @@ def threadpool_lines() -> list[str]:
 PEER_PACKAGES = ("scipy", "torch", "jax", "jaxlib", "threadpoolctl")
 
 
+def standalone_main(
+    doc: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    check_args: Callable[[argparse.Namespace], str | None],
+    run: Callable[[argparse.Namespace], int],
+    argv: Sequence[str] | None = None,
+    packages: Iterable[str] = PEER_PACKAGES,
+) -> int:
+    """The ``main`` of one suite run on its own: its flags and the common ones, the machine
+    facts, then the suite."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    add_common_arguments(parser)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    problem = check_args(args)
+    if problem:
+        parser.error(problem)
+    print_facts(args.markdown, packages=packages)
+    return run(args)
+
+
 def print_facts(markdown: bool = False, packages: Iterable[str] = PEER_PACKAGES) -> None:
     """Print :func:`machine_facts` under a heading (a Markdown list with ``markdown``)."""
     print("## machine" if markdown else "== machine")

@@ -710,15 +710,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python benchmarks/bench_maps.py``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    h.add_common_arguments(parser)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    problem = check_args(args)
-    if problem:
-        parser.error(problem)
-    h.print_facts(args.markdown)
-    return run(args)
+    return h.standalone_main(__doc__, add_arguments, check_args, run, argv)
 
 
 if __name__ == "__main__":

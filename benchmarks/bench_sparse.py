@@ -408,15 +408,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python benchmarks/bench_sparse.py``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    h.add_common_arguments(parser)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    problem = check_args(args)
-    if problem:
-        parser.error(problem)
-    h.print_facts(args.markdown, packages=(*h.PEER_PACKAGES, "entmax"))
-    return run(args)
+    packages = (*h.PEER_PACKAGES, "entmax")
+    return h.standalone_main(__doc__, add_arguments, check_args, run, argv, packages=packages)
 
 
 if __name__ == "__main__":

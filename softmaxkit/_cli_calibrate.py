@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from softmaxkit import io as sio
+from softmaxkit.cli import _positive_int
 
 COMMANDS: tuple[str, ...] = ("calibrate",)
 
@@ -53,14 +54,6 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return value
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

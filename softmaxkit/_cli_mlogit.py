@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from softmaxkit import io as sio
+from softmaxkit.cli import _delimiter, _positive_int
 
 COMMANDS: tuple[str, ...] = ("mlogit",)
 
@@ -45,14 +46,6 @@ National Election Study subset shipped with softmaxkit (public domain; statsmode
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return value
 
 
 def _nonneg(text: str) -> float:
@@ -72,11 +65,6 @@ def _positive(text: str) -> float:
     return value
 
 
-def _delimiter(text: str) -> str:
-    text = "\t" if text in ("\\t", "tab") else text
-    if len(text) != 1:
-        raise argparse.ArgumentTypeError(f"must be one character (or 'tab'), got {text!r}")
-    return text
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
