@@ -705,7 +705,9 @@ class _ParquetReader(Reader):
         self.path = path
         self._na = na
         try:
-            self._pf = pq.ParquetFile(path)
+            # pre_buffer (pyarrow's default) reads ahead over the whole file: memory then grows
+            # with the file (5 GB of RSS for a 5 GB file); buffered reads keep it bounded.
+            self._pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 22)
         except FileNotFoundError:
             raise MissingFileError(path, None, None, "no such file") from None
         except (pa.ArrowInvalid, OSError) as exc:
