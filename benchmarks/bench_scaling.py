@@ -109,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--columns", type=int, default=100, help="logit columns (100)")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers (2)")
     parser.add_argument(
+        "--commands",
+        default="softmax,calibrate",
+        help="which commands to measure (softmax,calibrate)",
+    )
+    parser.add_argument(
         "--calibrate-gigabytes",
         type=float,
         default=1.0,
@@ -130,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{size / 1e9:.2f} GB Parquet (uncompressed), made in {time.perf_counter() - t0:.0f} s"
     )
     small = work / "logits_small.parquet"
-    small_rows = make_dataset(small, args.calibrate_gigabytes, args.columns, seed=1)
+    small_rows = 0
+    if "calibrate" in args.commands:
+        small_rows = make_dataset(small, args.calibrate_gigabytes, args.columns, seed=1)
     sk = [sys.executable, "-m", "softmaxkit"]
     dask = ["--engine", "dask", "--workers", str(args.workers)]
     soft = [*sk, "softmax", str(data), "--columns", "logit_*"]
@@ -157,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             "calibrate",
             "in memory, 1 process",
             small_rows,
-            small.stat().st_size,
+            small.stat().st_size if small.exists() else 0,
             [*cal(small), "-o", str(work / "cal.parquet"), "-q"],
         ),
         (
@@ -173,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'rows/s':>11} {'peak RSS':>10}"
     )
     try:
+        wanted = set(args.commands.split(","))
         for command, name, n_rows, n_bytes, cmd in cases:
+            if command not in wanted:
+                continue
             seconds, peak, _ = run_measured(cmd)
             print(
                 f"{command:<10} {name:<26} {n_rows:12,} {n_bytes / 1e9:5.2f} {seconds:8.1f} "

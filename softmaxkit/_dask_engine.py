@@ -102,7 +102,9 @@ def read_frame(
 
     files, fmt = input_files(path)
     if fmt == "parquet":
-        return dd.read_parquet(files, split_row_groups="adaptive")
+        # Row groups gathered up to ``blocksize`` a partition: a worker holds a few copies of
+        # one partition (values, result, the frame written), so this bounds its memory.
+        return dd.read_parquet(files, split_row_groups="adaptive", blocksize=blocksize)
     gz = any(f.endswith(".gz") for f in files)
     frame = dd.read_csv(
         files,
