@@ -317,22 +317,37 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             path, None, None, f"cannot fit on the validation part: {exc}"
         ) from None
 
-    before = softmax(np.stack([np.zeros(n), logits], axis=1) if logits.ndim == 1 else logits)
-    after = model.predict_proba(logits)
+    # Only the held-out rows are needed before and after for the report; the output is
+    # computed and written block by block (memory: the logits, plus the held-out part twice).
+    test_logits = logits[test_idx]
+    before = softmax(
+        np.stack([np.zeros(test_idx.size), test_logits], axis=1)
+        if logits.ndim == 1
+        else test_logits
+    )
+    after = model.predict_proba(test_logits)
+    del test_logits
     report = _report(cal, model, args, path, n, k, fit_idx, test_idx, before, after, y)
     stream = sys.stderr if output == "-" else sys.stdout
     if not args.quiet:
         print(report, file=stream)
     if args.plot is not None:
-        _save_plot(cal, args, before[test_idx], after[test_idx], y[test_idx])
+        _save_plot(cal, args, before, after, y[test_idx])
+    del before, after
     if output is not None:
-        split = np.where(np.isin(np.arange(n), fit_idx), "fit", "test")
+        in_fit = np.zeros(n, dtype=bool)
+        in_fit[fit_idx] = True
         pnames = _prob_names(selected, k)
         kept = [r for r in rest_names if r not in pnames and r != "split"]
+        block = max(1, (1 << 20) // k)
         with sio.open_writer(None if output == "-" else output, [*kept, *pnames, "split"]) as w:
-            cols = [np.asarray(rest[r], dtype=object) for r in kept]
-            cols += [np.ascontiguousarray(after[:, j]) for j in range(after.shape[1])]
-            w.write([*cols, split.astype(object)])
+            for a in range(0, n, block):
+                b = min(n, a + block)
+                probs = model.predict_proba(logits[a:b])
+                cols = [np.asarray(rest[r][a:b], dtype=object) for r in kept]
+                cols += [np.ascontiguousarray(probs[:, j]) for j in range(probs.shape[1])]
+                split = np.where(in_fit[a:b], "fit", "test").astype(object)
+                w.write([*cols, split], a)
         if not args.quiet and output != "-":
             print(f"calibrated probabilities of {n} rows -> {output}", file=stream)
     return 0
@@ -345,7 +360,7 @@ def _report(
 ) -> str:
     bins = {"n_bins": args.n_bins, "strategy": args.strategy}
     yt = y[test_idx]
-    pb, pa = before[test_idx], after[test_idx]
+    pb, pa = before, after  # the held-out rows
     lines = [
         f"softmaxkit calibrate: {os.path.basename(path)}: {n} rows x {k} classes",
         f"fitted on {fit_idx.size} rows (--validation-split {args.validation_split:g}, "
