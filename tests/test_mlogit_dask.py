@@ -224,7 +224,7 @@ def test_fit_on_a_distributed_local_cluster(anes):
     distributed = pytest.importorskip("distributed")
     base = "Independent-Independent"
     ref = MultinomialLogit(base=base).fit(anes[FEATURES], anes["party"])
-    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cl, \
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=":0") as cl, \
             distributed.Client(cl):
         ddf = dd.from_pandas(anes, npartitions=4)
         lazy = MultinomialLogit(base=base).fit(ddf[FEATURES], ddf["party"])
@@ -250,7 +250,7 @@ def test_mlogit_command_on_dask_prints_the_same_fit(anes, tmp_path, capsys):
             "--marginal-effects", "overall"]
     assert main(["mlogit", str(sio.example_path("anes96.csv")), *args]) == 0
     local = capsys.readouterr().out
-    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cl:
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=":0") as cl:
         code = main(["mlogit", str(root / "*.csv"), *args, "--engine", "dask",
                      "--scheduler", cl.scheduler_address])
     assert code == 0
