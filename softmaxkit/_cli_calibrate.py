@@ -448,10 +448,11 @@ def _run_dask(
     row's confidence and correctness (two numbers a row, for the ECE's bins); the
     class-wise ECE, which needs every class's probability binned, is not computed here.
     """
-    import dask
-
     from softmaxkit import _dask_engine as engine
     from softmaxkit import calibration as cal
+
+    engine.require()
+    import dask
 
     output = args.output
     if output in (None, "-"):

@@ -37,6 +37,18 @@ class PartitionError(ValueError):
     """A bad record met by a worker, located by partition and row within the partition."""
 
 
+def require() -> None:
+    """Fail early, and say what to install, when Dask is missing."""
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"--engine dask needs dask[dataframe] and distributed ({exc}): "
+            "pip install 'softmaxkit[dask]'"
+        ) from None
+
+
 @contextlib.contextmanager
 def client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     """A ``distributed.Client``: to ``scheduler`` if given, else to a new local cluster.
@@ -44,12 +56,9 @@ def client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     The local cluster runs ``workers`` single-threaded worker processes (default: one per
     core), so the NumPy work of different partitions runs in parallel without sharing a GIL.
     """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "--engine dask needs dask and distributed: pip install softmaxkit[dask]"
-        ) from exc
+    require()
+    from distributed import Client, LocalCluster
+
     if scheduler:
         with Client(scheduler) as c:
             yield c
@@ -98,6 +107,7 @@ def read_frame(
 ) -> Any:
     """The dataset as a Dask DataFrame: partitions of at most ``blocksize`` of CSV text,
     or the row groups of the Parquet files."""
+    require()
     import dask.dataframe as dd
 
     files, fmt = input_files(path)
