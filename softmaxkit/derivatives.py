@@ -2324,7 +2324,7 @@ _NAMES = (
     "base_softmax",
     "base_logits",
 )
-# The sparse maps have closed-form jvp, vjp and jacobian (in softmaxkit.sparse), no Hessian.
+# The sparse maps' closed forms live in softmaxkit.sparse (alpha_relu has no Hessian there).
 _SPARSE_NAMES = ("sparsemax", "entmax15", "entmax", "alpha_relu")
 
 
@@ -2340,7 +2340,9 @@ def _table() -> dict[Any, dict[str, Callable[..., Array]]]:
         table[fn] = {kind: globals()[f"{name}_{kind}"] for kind in _KINDS}
     for name in _SPARSE_NAMES:
         table[getattr(sparse, name)] = {
-            kind: getattr(sparse, f"{name}_{kind}") for kind in ("jvp", "vjp", "jacobian")
+            kind: getattr(sparse, f"{name}_{kind}")
+            for kind in _KINDS
+            if hasattr(sparse, f"{name}_{kind}")
         }
     return table
 

@@ -46,14 +46,17 @@ __all__ = [
     "alpha_relu_vjp",
     "entmax",
     "entmax15",
+    "entmax15_hessian",
     "entmax15_jacobian",
     "entmax15_jvp",
     "entmax15_vjp",
     "entmax_alpha_derivative",
+    "entmax_hessian",
     "entmax_jacobian",
     "entmax_jvp",
     "entmax_vjp",
     "sparsemax",
+    "sparsemax_hessian",
     "sparsemax_jacobian",
     "sparsemax_jvp",
     "sparsemax_vjp",
@@ -904,6 +907,154 @@ for _f in (entmax15_jvp, entmax15_vjp, entmax15_jacobian, entmax_jvp, entmax_vjp
            entmax_jacobian):
     _f.__doc__ = (_f.__doc__ or "").replace("{notes}", _ENTMAX_DERIV_NOTES)
 del _f
+
+
+# --------------------------------------------------------------------------------------------
+# Hessians
+# --------------------------------------------------------------------------------------------
+
+
+def _hessian(
+    prep: Prepared, axes: tuple[int, ...], p: Array, g: Array, t: Any, alpha: float
+) -> Array:
+    r"""``H[..., i, j, k] = ∂²p_i/∂x_j∂x_k`` of α-entmax from its output and weights.
+
+    With z = x/T, g = p^{2−α} on the support, S = Σg and J = diag(g) − g gᵀ/S (the Jacobian
+    in z), the weights move as ∂g_i/∂z_k = (2−α) p_i^{1−α} J_ik = c_i (δ_ik − g_k/S) with
+    c_i = (2−α) p_i^{3−2α} (0 off the support; the product form stays finite at the support's
+    edge for α ≤ 1.5). Differentiating J then gives
+
+    .. math:: T^2 H_{ijk} = \delta_{ij}\,G_{ik} - (G_{ik} g_j + g_i G_{jk})/S
+              + g_i g_j \,\textstyle\sum_l G_{lk} / S^2, \qquad G_{ik} = \partial g_i/\partial z_k.
+    """
+    xp = prep.xp
+    gr, _, _ = _to_rows(xp, g, axes)
+    pr, _, _ = _to_rows(xp, p, axes)
+    n = gr.shape[-1]
+    one = full_like_scalar(xp, gr, 1.0)
+    zero = full_like_scalar(xp, gr, 0.0)
+    live = gr > 0
+    if alpha == 2.0:
+        c = zero
+    elif alpha == 1.5:
+        c = xp.where(live, 0.5 * one, zero)
+    else:
+        c = xp.where(live, (2.0 - alpha) * xp.where(live, pr, one) ** (3.0 - 2.0 * alpha), zero)
+    c = xp.where(xp.isnan(gr), gr, c)
+    sg = xp.sum(gr, axis=-1, keepdims=True)
+    s = xp.where(sg != 0, sg, xp.ones_like(sg))
+    eye = xp.astype(xp.eye(n, dtype=gr.dtype, device=device_of(gr)), gr.dtype)
+    dg = xp.expand_dims(c, axis=-1) * (eye - xp.expand_dims(gr / s, axis=-2))  # [.., i, k]
+    ds = xp.sum(dg, axis=-2, keepdims=True)  # [.., 1, k]
+    s3 = xp.expand_dims(xp.expand_dims(s, axis=-1), axis=-1)  # [.., 1, 1, 1]
+    g_i = xp.expand_dims(xp.expand_dims(gr, axis=-1), axis=-1)  # [.., i, 1, 1]
+    g_j = xp.expand_dims(xp.expand_dims(gr, axis=-2), axis=-1)  # [.., 1, j, 1]
+    dg_ik = xp.expand_dims(dg, axis=-2)  # [.., i, 1, k]
+    dg_jk = xp.expand_dims(dg, axis=-3)  # [.., 1, j, k]
+    hess = (
+        xp.expand_dims(eye, axis=-1) * dg_ik
+        - (dg_ik * g_j + g_i * dg_jk) / s3
+        + g_i * g_j * xp.expand_dims(ds, axis=-3) / (s3 * s3)
+    )
+    if isinstance(t, float):
+        hess = hess / (t * t)
+    else:
+        tr = _to_rows(xp, t, axes)[0]
+        tr = xp.expand_dims(xp.expand_dims(tr, axis=-1), axis=-1)
+        hess = hess / (tr * tr)
+    return finish(xp, hess + 0.0, prep.out_dtype)
+
+
+_HESSIAN_NOTES = """Shape ``batch + (n, n, n)`` with the reduced axes moved last and flattened,
+    ``H[..., i, j, k] = ∂²p_i/∂x_j∂x_k``: the derivative of the Jacobian
+    ``(diag(g) − g gᵀ/Σg)/T`` (g = p^(2−α) on the support) where the support does not change.
+    Rows at T = 0 or inf, or holding +inf, are constant (zeros); NaN rows are NaN. Memory is
+    O(n³) per row: meant for small n."""
+
+
+@quiet
+def sparsemax_hessian(
+    x: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    """Hessian of :func:`sparsemax`: zero wherever it exists.
+
+    sparsemax is piecewise linear (an affine map on each region of constant support), so its
+    second derivatives vanish except on the region boundaries, where the first derivative
+    jumps. Returned as zeros of shape ``batch + (n, n, n)`` (NaN rows NaN) for use with
+    :func:`~softmaxkit.hessian`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import sparsemax_hessian
+    >>> float(np.abs(sparsemax_hessian(np.array([0.1, 1.1, 0.2]))).max())
+    0.0
+    """
+    prep, axes, p, g, t = _weights_p("sparsemax_hessian", x, axis, temperature, where, 2.0, None)
+    return _hessian(prep, axes, p, g, t, 2.0)
+
+
+@quiet
+def entmax15_hessian(
+    x: Any, /, *, axis: Any = -1, temperature: Any = 1.0, where: Any = None
+) -> Array:
+    """Hessian of :func:`entmax15`; see :func:`entmax_hessian` (here c_i = 1/2 on the support).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax15_hessian
+    >>> entmax15_hessian(np.array([0.0, 0.5]))[0]
+    array([[ 0.0680762, -0.0680762],
+           [-0.0680762,  0.0680762]])
+    """
+    prep, axes, p, g, t = _weights_p("entmax15_hessian", x, axis, temperature, where, 1.5, None)
+    return _hessian(prep, axes, p, g, t, 1.5)
+
+
+@quiet
+def entmax_hessian(
+    x: Any,
+    /,
+    *,
+    alpha: float = 1.5,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r"""Hessian of :func:`entmax` with respect to ``x``.
+
+    With z = x/T, g = p^{2−α} and S = Σg over the support, the Jacobian in z is
+    J = diag(g) − g gᵀ/S and the weights move as ∂g_i/∂z_k = G_ik = c_i (δ_ik − g_k/S),
+    c_i = (2 − α) p_i^{3−2α}; then
+
+    .. math:: T^2 H_{ijk} = \delta_{ij} G_{ik} - (G_{ik} g_j + g_i G_{jk})/S
+              + g_i g_j \sum_l G_{lk} / S^2.
+
+    α = 1 gives softmax's Hessian, α = 2 (sparsemax) zero. For α > 1.5 the factor
+    p^{3−2α} grows without bound as an entry approaches the edge of the support: the
+    second derivative is unbounded there.
+
+    Returns
+    -------
+    array
+        {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import entmax_hessian, softmax_hessian
+    >>> x = np.array([0.3, -0.2, 0.5])
+    >>> bool(np.allclose(entmax_hessian(x, alpha=1.0), softmax_hessian(x)))
+    True
+    """
+    a = _check_alpha(alpha)
+    prep, axes, p, g, t = _weights_p("entmax_hessian", x, axis, temperature, where, a, n_iter)
+    return _hessian(prep, axes, p, g, t, a)
+
+
+entmax_hessian.__doc__ = (entmax_hessian.__doc__ or "").replace("{notes}", _HESSIAN_NOTES)
 
 
 # --------------------------------------------------------------------------------------------

@@ -462,5 +462,8 @@ def test_generic_derivative_dispatch_covers_the_sparse_maps() -> None:
         np.testing.assert_array_equal(
             sk.jacobian(fn, x, **kw), getattr(sk, f"{name}_jacobian")(x, **kw)
         )
-        with pytest.raises(TypeError, match="no closed-form hessian"):
-            sk.hessian(fn, x, **kw)
+        np.testing.assert_array_equal(
+            sk.hessian(fn, x, **kw), getattr(sk, f"{name}_hessian")(x, **kw)
+        )
+    with pytest.raises(TypeError, match="no closed-form hessian"):
+        sk.hessian(sk.alpha_relu, x)
