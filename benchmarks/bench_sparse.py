@@ -64,7 +64,7 @@ class Impl:
 
 def _load_ours(alpha: float, generic: bool) -> Impl:
     h.use_working_tree()
-    from softmaxkit import _sparse_fast
+    from softmaxkit._base import sparse_fast as _sparse_fast
     from softmaxkit.sparse import entmax, entmax15, sparsemax
 
     fns: dict[str, Callable[[Any], Any]] = {
@@ -137,7 +137,7 @@ def reference(map_name: str, x: np.ndarray, alpha: float) -> np.ndarray:
     """The map in float64 on the first rows, by the generic solver (tested against the
     ``entmax`` package to 1e-12)."""
     h.use_working_tree()
-    from softmaxkit import _sparse_fast
+    from softmaxkit._base import sparse_fast as _sparse_fast
     from softmaxkit.sparse import entmax, entmax15, sparsemax
 
     rows = x[:_REF_ROWS].astype(np.float64)
@@ -291,7 +291,7 @@ def growth_table(impls: Sequence[Impl], alpha: float, total: int, dtype: str,
                  budget: h.Budget) -> h.Table:
     """ns per element at a fixed number of elements, for n = 10 ... 100,000."""
     h.use_working_tree()
-    from softmaxkit import _sparse_fast
+    from softmaxkit._base import sparse_fast as _sparse_fast
 
     by_name = {i.name: i for i in impls}
     cols = [c for c in GROWTH_COLUMNS if c[1] in by_name]

@@ -23,8 +23,15 @@ The maps between unconstrained space and the probability simplex:
 Every map takes any array-API array (NumPy, PyTorch, JAX, Dask, ...), a temperature
 (``T = 0`` is the hardmax limit, ``T = inf`` the uniform limit), any axis or tuple of axes,
 a boolean ``where=`` mask, and extended reals (``±inf`` act as limits, never a stray NaN).
+Invalid entries or rows raise :class:`InvalidInputError` (a ``ValueError``) or one of its
+subclasses, which carry the position of the offending entry.
 """
 
+from softmaxkit._base.errors import (
+    InvalidCompositionError,
+    InvalidInputError,
+    InvalidProbabilityError,
+)
 from softmaxkit.boltzmann import (
     Thermodynamics,
     boltzmann_constant,
@@ -144,6 +151,9 @@ from softmaxkit.sparse import (
 
 __all__ = [
     "ConvergenceWarning",
+    "InvalidCompositionError",
+    "InvalidInputError",
+    "InvalidProbabilityError",
     "MultinomialLogit",
     "ReliabilityTable",
     "SeparationError",

@@ -510,7 +510,7 @@ def _run_dask(
         def heldout(part: Any) -> tuple[np.ndarray, ...]:
             test = part[~part["_fit"].to_numpy()]
             values = test[selected].to_numpy(dtype=np.float64)
-            labels = cal._labels(test[label_col].to_numpy(), len(test), k, "calibrate")
+            labels = cal.class_indices(test[label_col].to_numpy(), len(test), k, "calibrate")
             pb = softmax_rows(values)
             pa = calibrated(values)
             rows = np.arange(len(test))
@@ -567,7 +567,8 @@ def _run_dask(
 
     if not args.quiet:
         bins = (args.n_bins, args.strategy)
-        tb, ta = cal._bin(conf_b, hit_b, *bins), cal._bin(conf_a, hit_a, *bins)
+        tb = cal.bin_reliability(conf_b, hit_b, *bins)
+        ta = cal.bin_reliability(conf_a, hit_a, *bins)
         kind = f"{args.n_bins} {args.strategy} bins"
         lines = [
             f"softmaxkit calibrate (dask): {path}: {rows} rows x {k} classes",

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from softmaxkit import io as sio
+from softmaxkit._base.errors import InvalidCompositionError
 
 COMMANDS = ("clr", "alr", "ilr")
 
@@ -224,7 +225,7 @@ def _plan(args: argparse.Namespace) -> Any:
                 if command == "alr":
                     return comp.alr(values, reference=ref)
                 return comp.ilr(values, basis=basis)
-            except comp._BadComposition as exc:
+            except InvalidCompositionError as exc:
                 raise _located(view, exc, missing) from None
 
         return names, layout, fn
@@ -278,10 +279,10 @@ def _load_basis(path: str, k: int) -> np.ndarray:
             f"the basis has shape {basis.shape}; {k} selected parts need ({k - 1}, {k}): "
             "one row per ilr coordinate, one column per part",
         )
-    from softmaxkit.compositions import _check_basis
+    from softmaxkit.compositions import check_ilr_basis
 
     try:
-        _check_basis("ilr", basis, k, np, basis)
+        check_ilr_basis("ilr", basis, k, np, basis)
     except ValueError as exc:
         raise sio.InputError(path, None, None, str(exc).removeprefix("ilr: ")) from None
     return basis

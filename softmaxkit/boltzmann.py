@@ -48,8 +48,17 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from softmaxkit._core import _dtype_name, finish, host_copy, is_lazy, prepare, quiet
-from softmaxkit.inverse import _BadProbability, _single_axis, inverse_softmax
+from softmaxkit._base.core import (
+    dtype_name,
+    finish,
+    host_copy,
+    is_lazy,
+    prepare,
+    quiet,
+    single_axis,
+)
+from softmaxkit._base.errors import InvalidProbabilityError
+from softmaxkit.inverse import inverse_softmax
 from softmaxkit.maps import log_softmax, logsumexp, softmax
 
 __all__ = [
@@ -211,7 +220,7 @@ def _temperature_values(temperature: Any, fn: str) -> Any:
             f"{fn}: temperature must be a number >= 0 or an array of them, "
             f"got {type(temperature).__name__}"
         )
-    name = _dtype_name(temperature.dtype)
+    name = dtype_name(temperature.dtype)
     if not (name.startswith(("float", "int", "uint")) or name == "bfloat16"):
         raise ValueError(f"{fn}: temperature must hold real numbers, got dtype {name}")
     if not is_lazy(temperature):
@@ -264,7 +273,7 @@ def _degeneracies(xp: Any, g: Any, e: Array, fn: str) -> Array:
 def _mask(xp: Any, where: Any, e: Array, fn: str) -> Array:
     if isinstance(where, (list, tuple, bool, np.bool_)):
         where = np.asarray(where)
-    if not array_api_compat.is_array_api_obj(where) or _dtype_name(where.dtype) not in (
+    if not array_api_compat.is_array_api_obj(where) or dtype_name(where.dtype) not in (
         "bool",
         "bool_",
     ):
@@ -301,7 +310,7 @@ def _setup(
     prep = prepare(energies, name=name, fn=fn)
     xp = prep.xp
     e = prep.x
-    a = _single_axis(axis, e.ndim, fn=fn, why="the states lie along it")
+    a = single_axis(axis, e.ndim, fn=fn, why="the states lie along it")
     g = None if degeneracies is None else _degeneracies(xp, degeneracies, e, fn)
     mask = None if where is None else _mask(xp, where, e, fn)
     if a != e.ndim - 1:
@@ -848,7 +857,7 @@ def energies_from_populations(
             normalize=normalize,
             where=s.adm,
         )
-    except _BadProbability as exc:
+    except InvalidProbabilityError as exc:
         raise ValueError(str(exc).replace("inverse_softmax:", f"{fn}:", 1)) from None
     except ValueError as exc:
         if "temperature" in str(exc):

@@ -49,8 +49,8 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from softmaxkit import _dask
-from softmaxkit._core import namespace
+from softmaxkit._base import dask as _dask
+from softmaxkit._base.core import namespace
 from softmaxkit.maps import log_softmax, softmax
 
 __all__ = [
@@ -197,7 +197,7 @@ def _reduce_chunk(
     args: tuple[Any, ...],
 ) -> np.ndarray:
     """One task of a Dask pass: the partial sums of a chunk of rows."""
-    y = _labels(y, int(z.shape[0]), k, fn, offset=start)
+    y = class_indices(y, int(z.shape[0]), k, fn, offset=start)
     total: np.ndarray | None = None
     for a, x, m in _blocks(z, mask, binary, chunk_rows, start):
         part = block_fn(a, x, m, y[a - start : a - start + x.shape[0]], *args)
@@ -206,7 +206,7 @@ def _reduce_chunk(
     return total
 
 
-def _labels(labels: Any, n: int, k: int, fn: str, offset: int = 0) -> np.ndarray:
+def class_indices(labels: Any, n: int, k: int, fn: str, offset: int = 0) -> np.ndarray:
     """Class indices (int64) from integer labels or one-hot rows (``offset``: the position of
     the first, in messages)."""
     y = np.asarray(labels)
@@ -256,7 +256,7 @@ def _data_labels(labels: Any, data: _Logits, fn: str) -> Any:
     """The labels of ``data``: validated class indices, or, for Dask labels, a Dask array in
     the logits' row chunks (validated chunk by chunk as each pass reads it)."""
     if not _dask.is_dask(labels):
-        return _labels(labels, data.n, data.k, fn)
+        return class_indices(labels, data.n, data.k, fn)
     if not data.lazy:
         raise TypeError(f"{fn}: labels is a Dask array but the logits are not")
     if labels.shape[0] != data.n or labels.ndim not in (1, 2):
@@ -895,7 +895,7 @@ def _probs(probs: Any, labels: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
             f"{fn}: probs[{i}] sums to {float(p[i].sum())!r}; each row must sum to 1 "
             f"(within {tol:g}) — pass probabilities, e.g. softmax(logits), not logits"
         )
-    y = _labels(labels, p.shape[0], p.shape[1], fn)
+    y = class_indices(labels, p.shape[0], p.shape[1], fn)
     return p, y
 
 
@@ -978,7 +978,11 @@ class ReliabilityTable:
         return "\n".join(lines)
 
 
-def _bin(conf: np.ndarray, hit: np.ndarray, n_bins: int, strategy: str) -> ReliabilityTable:
+def bin_reliability(
+    conf: np.ndarray, hit: np.ndarray, n_bins: int, strategy: str
+) -> ReliabilityTable:
+    """The reliability table of confidences ``conf`` and hits ``hit`` (1 where the predicted
+    class is right), binned ``"uniform"``-ly on [0, 1] or by ``"quantile"`` of ``conf``."""
     if strategy == "uniform":
         edges = np.linspace(0.0, 1.0, n_bins + 1)
     else:
@@ -1025,7 +1029,7 @@ def reliability_table(
     p, y = _probs(probs, labels, fn)
     pred = np.argmax(p, axis=1)
     conf = p[np.arange(p.shape[0]), pred]
-    return _bin(conf, pred == y, n_bins, strategy)
+    return bin_reliability(conf, pred == y, n_bins, strategy)
 
 
 def expected_calibration_error(
@@ -1129,7 +1133,7 @@ def classwise_ece(
     q = _check_p(p, fn)
     pr, y = _probs(probs, labels, fn)
     per = np.array(
-        [_bin(pr[:, k], y == k, n_bins, strategy).ece(q) for k in range(pr.shape[1])]
+        [bin_reliability(pr[:, k], y == k, n_bins, strategy).ece(q) for k in range(pr.shape[1])]
     )
     return float(per.mean()) if average else per
 

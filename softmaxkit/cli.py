@@ -38,7 +38,7 @@ import numpy as np
 
 import softmaxkit
 from softmaxkit import io as sio
-from softmaxkit.inverse import GAUGES, _BadProbability
+from softmaxkit.inverse import GAUGES, InvalidProbabilityError
 
 __all__ = ["build_parser", "main"]
 
@@ -588,7 +588,7 @@ def _row_function(
                     normalize=args.normalize,
                     where=where,
                 )
-            except _BadProbability as exc:
+            except InvalidProbabilityError as exc:
                 raise _bad_probability(path, selected, 0, exc) from None
 
         return inverse
@@ -621,7 +621,7 @@ def _by_rows(
 
 
 def _bad_probability(
-    path: str, selected: Sequence[str], start: int, exc: _BadProbability
+    path: str, selected: Sequence[str], start: int, exc: InvalidProbabilityError
 ) -> sio.InputError:
     """The library's error, located in the file: 1-based data row and column name."""
     row = start + exc.index[0] + 1

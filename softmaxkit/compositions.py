@@ -41,26 +41,22 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from softmaxkit._core import (
+from softmaxkit._base.arrays import delete, first_index, rany, rsum
+from softmaxkit._base.core import (
     Prepared,
-    _dtype_name,
+    dtype_name,
     finish,
     full_like_scalar,
     host_copy,
+    index_in,
     is_lazy,
     normalize_axis,
     prepare,
     quiet,
+    single_axis,
 )
-from softmaxkit.inverse import (
-    _delete,
-    _first,
-    _fmt_value,
-    _index_in,
-    _single_axis,
-    base_softmax,
-    inverse_softmax,
-)
+from softmaxkit._base.errors import InvalidCompositionError, fmt_value, position, row_position
+from softmaxkit.inverse import base_softmax, inverse_softmax
 from softmaxkit.maps import softmax
 
 __all__ = [
@@ -83,42 +79,9 @@ Array = Any
 BASIS_ATOL = 1e-6
 
 
-class _BadComposition(ValueError):
-    """A bad part or row of a composition, with its position (for the command line).
-
-    ``kind``: ``"entry"`` (NaN, infinite or negative part), ``"empty"`` (a row whose parts are
-    all 0; ``index`` has the reduced axes at 0), ``"zero"`` (a zero part where none is
-    allowed), ``"reference"`` (a zero at the alr reference), ``"delta"`` (a row whose zero
-    replacements would take all the mass). ``reason`` is the message without the function name
-    and position.
-    """
-
-    def __init__(self, message: str, kind: str, index: tuple[int, ...], reason: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.index = index
-        self.reason = reason
-
-
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _pos(index: tuple[int, ...]) -> str:
-    return "x[" + ", ".join(str(i) for i in index) + "]"
-
-
-def _row(index: tuple[int, ...], axes: tuple[int, ...]) -> str:
-    return "x[" + ", ".join(":" if k in axes else str(i) for k, i in enumerate(index)) + "]"
-
-
-def _rsum(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
-    return xp.sum(a, axis=axes, keepdims=True)
-
-
-def _rany(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
-    return xp.any(a, axis=axes, keepdims=True)
 
 
 def _n_parts(fn: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
@@ -145,25 +108,26 @@ def _check_parts(
     """Check that every part is finite and >= 0 and every row has a positive part.
 
     ``zeros="raise"`` also rejects any zero part (ilr); ``reference=(axis, r)`` rejects a zero
-    at position ``r`` (alr). Raises :class:`_BadComposition` naming the first offender. For a
+    at position ``r`` (alr). Raises :class:`InvalidCompositionError` naming the first offender.
+    For a
     lazy array nothing is inspected and the rows that fail are returned (to be set to NaN).
     """
     xp, raw = prep.xp, prep.raw
     x = prep.x
-    total = _rsum(xp, x, axes)
+    total = rsum(xp, x, axes)
     ref_slice = None
     if reference is not None:
         ax, r = reference
         key = tuple(slice(r, r + 1) if k == ax else slice(None) for k in range(x.ndim))
         ref_slice = x[key]
     if is_lazy(raw):
-        bad = _rany(xp, ~(x >= 0) | xp.isinf(x), axes) | ~(total > 0)
+        bad = rany(xp, ~(x >= 0) | xp.isinf(x), axes) | ~(total > 0)
         if zeros == "raise":
-            bad = bad | _rany(xp, x == 0, axes)
+            bad = bad | rany(xp, x == 0, axes)
         if ref_slice is not None:
             bad = bad | (ref_slice == 0)
         return bad
-    in_name = _dtype_name(raw.dtype)
+    in_name = dtype_name(raw.dtype)
     checks = (
         (xp.isnan(x), "is NaN; the parts of a composition must be finite numbers >= 0"),
         (xp.isinf(x), "is infinite; the parts of a composition must be finite numbers >= 0"),
@@ -174,18 +138,24 @@ def _check_parts(
         ),
     )
     for cond, text in checks:
-        idx = _first(xp, cond)
+        idx = first_index(xp, cond)
         if idx is not None:
-            value = _fmt_value(float(host_copy(x)[idx]), in_name)
+            value = fmt_value(float(host_copy(x)[idx]), in_name)
             reason = f"{value} {text}"
-            raise _BadComposition(f"{fn}: {_pos(idx)} = {reason}", "entry", idx, reason)
-    idx = _first(xp, ~(total > 0))
+            raise InvalidCompositionError(
+                f"{fn}: {position('x', idx)} = {reason}",
+                "entry", idx, reason,
+            )
+    idx = first_index(xp, ~(total > 0))
     if idx is not None:
         reason = "every part is 0; a composition needs at least one positive part"
-        raise _BadComposition(f"{fn}: row {_row(idx, axes)}: {reason}", "empty", idx, reason)
+        raise InvalidCompositionError(
+            f"{fn}: row {row_position('x', idx, axes)}: {reason}",
+            "empty", idx, reason,
+        )
     if ref_slice is not None and reference is not None:
         ax, r = reference
-        idx = _first(xp, ref_slice == 0)
+        idx = first_index(xp, ref_slice == 0)
         if idx is not None:
             full = tuple(r if k == ax else i for k, i in enumerate(idx))
             reason = (
@@ -193,21 +163,24 @@ def _check_parts(
                 f"not exist; choose a reference part that is positive in every row, or "
                 f"{_ZERO_ADVICE}"
             )
-            raise _BadComposition(
-                f"{fn}: {_pos(full)} (row {_row(full, axes)}) = {reason}",
+            raise InvalidCompositionError(
+                f"{fn}: {position('x', full)} (row {row_position('x', full, axes)}) = {reason}",
                 "reference",
                 full,
                 reason,
             )
     if zeros == "raise":
-        idx = _first(xp, x == 0)
+        idx = first_index(xp, x == 0)
         if idx is not None:
             reason = (
                 "0: the ilr coordinates of a composition with a zero part do not exist (log 0 "
                 "= -inf enters every balance that involves the part); "
                 f"{_ZERO_ADVICE}, or use clr, which maps a zero part to -inf"
             )
-            raise _BadComposition(f"{fn}: {_pos(idx)} = {reason}", "zero", idx, reason)
+            raise InvalidCompositionError(
+                f"{fn}: {position('x', idx)} = {reason}",
+                "zero", idx, reason,
+            )
     return None
 
 
@@ -265,7 +238,7 @@ def closure(x: Any, /, *, axis: int | tuple[int, ...] | None = -1, dtype: Any = 
     _n_parts(fn, tuple(prep.raw.shape), axes)
     bad = _check_parts(fn, prep, axes)
     xc = prep.x
-    out = xc / _rsum(xp, xc, axes)
+    out = xc / rsum(xp, xc, axes)
     return finish(xp, _nan_rows(xp, out, bad), prep.out_dtype)
 
 
@@ -321,7 +294,7 @@ def replace_zeros(x: Any, /, *, delta: Any = None, axis: int = -1, dtype: Any = 
     fn = "replace_zeros"
     prep = prepare(x, name="x", dtype=dtype, fn=fn)
     xp, raw = prep.xp, prep.raw
-    ax = _single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
+    ax = single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
     axes = (ax,)
     n = _n_parts(fn, tuple(raw.shape), axes)
     bad = _check_parts(fn, prep, axes)
@@ -329,21 +302,24 @@ def replace_zeros(x: Any, /, *, delta: Any = None, axis: int = -1, dtype: Any = 
     d = _parse_delta(fn, delta, n, xp, xc)
     zero = xc == 0
     d_arr = full_like_scalar(xp, xc, d) if isinstance(d, float) else d
-    taken = _rsum(xp, xp.where(zero, d_arr, full_like_scalar(xp, xc, 0.0)), axes)
+    taken = rsum(xp, xp.where(zero, d_arr, full_like_scalar(xp, xc, 0.0)), axes)
     keep = 1.0 - taken
     if bad is None:
-        idx = _first(xp, ~(keep > 0))
+        idx = first_index(xp, ~(keep > 0))
         if idx is not None:
-            k = int(host_copy(_rsum(xp, xp.astype(zero, xc.dtype), axes))[idx])
+            k = int(host_copy(rsum(xp, xp.astype(zero, xc.dtype), axes))[idx])
             s = float(host_copy(taken)[idx])
             reason = (
                 f"the {k} zero part{'s' * (k != 1)} would take {s:.6g} of the mass (>= 1) with "
                 "this delta, leaving nothing for the others; use a smaller delta"
             )
-            raise _BadComposition(f"{fn}: row {_row(idx, axes)}: {reason}", "delta", idx, reason)
+            raise InvalidCompositionError(
+                f"{fn}: row {row_position('x', idx, axes)}: {reason}",
+                "delta", idx, reason,
+            )
     else:
         bad = bad | ~(keep > 0)
-    p = xc / _rsum(xp, xc, axes)
+    p = xc / rsum(xp, xc, axes)
     out = xp.where(zero, d_arr, keep * p)
     return finish(xp, _nan_rows(xp, out, bad), prep.out_dtype)
 
@@ -537,14 +513,14 @@ def alr(x: Any, /, *, reference: int = 0, axis: int = -1, dtype: Any = None) -> 
     fn = "alr"
     prep = prepare(x, name="x", dtype=dtype, fn=fn)
     xp, raw = prep.xp, prep.raw
-    ax = _single_axis(axis, raw.ndim, fn=fn, why="the reference is a position along it")
+    ax = single_axis(axis, raw.ndim, fn=fn, why="the reference is a position along it")
     n = _n_parts(fn, tuple(raw.shape), (ax,))
-    r = _index_in(reference, n, fn=fn, name="reference", what=f"axis {ax} of x")
+    r = index_in(reference, n, fn=fn, name="reference", what=f"axis {ax} of x")
     _check_parts(fn, prep, (ax,), reference=(ax, r))
     z = inverse_softmax(
         raw, axis=ax, gauge="reference", reference=r, value=0.0, normalize=True, dtype=dtype
     )
-    return _delete(xp, z, ax, r)
+    return delete(xp, z, ax, r)
 
 
 @quiet
@@ -588,9 +564,9 @@ def alr_inv(z: Any, /, *, reference: int = 0, axis: int = -1, dtype: Any = None)
     """
     fn = "alr_inv"
     prep = prepare(z, name="z", dtype=dtype, fn=fn)
-    ax = _single_axis(axis, prep.raw.ndim, fn=fn, why="the reference is a position along it")
+    ax = single_axis(axis, prep.raw.ndim, fn=fn, why="the reference is a position along it")
     n = int(prep.raw.shape[ax]) + 1
-    r = _index_in(reference, n, fn=fn, name="reference", what=f"the output (axis {ax})")
+    r = index_in(reference, n, fn=fn, name="reference", what=f"the output (axis {ax})")
     return base_softmax(prep.raw, axis=ax, base=r, dtype=dtype)
 
 
@@ -638,7 +614,7 @@ def ilr_basis(n: int) -> np.ndarray:
     return np.where(k < i, scale, np.where(k == i, -i * scale, 0.0))
 
 
-def _check_basis(fn: str, basis: Any, n: int, xp: Any, like: Array) -> Array:
+def check_ilr_basis(fn: str, basis: Any, n: int, xp: Any, like: Array) -> Array:
     """A user's ilr basis: ``(n − 1, n)``, finite, rows orthonormal and orthogonal to 1."""
     if not (array_api_compat.is_array_api_obj(basis) or isinstance(basis, (list, tuple))):
         raise TypeError(f"{fn}: basis must be a 2-D array, got {type(basis).__name__}")
@@ -768,7 +744,7 @@ def ilr(x: Any, /, *, basis: Any = None, axis: int = -1, dtype: Any = None) -> A
     fn = "ilr"
     prep = prepare(x, name="x", dtype=dtype, fn=fn)
     xp, raw = prep.xp, prep.raw
-    ax = _single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
+    ax = single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
     n = _n_parts(fn, tuple(raw.shape), (ax,))
     bad = _check_parts(fn, prep, (ax,), zeros="raise")
     lc = inverse_softmax(raw, axis=ax, gauge="center", normalize=True, dtype=prep.compute_dtype)
@@ -776,7 +752,7 @@ def ilr(x: Any, /, *, basis: Any = None, axis: int = -1, dtype: Any = None) -> A
     if basis is None:
         y = _helmert_forward(xp, lc)
     else:
-        v = _check_basis(fn, basis, n, xp, lc)
+        v = check_ilr_basis(fn, basis, n, xp, lc)
         y = xp.matmul(lc, xp.matrix_transpose(v))
     y = xp.moveaxis(y, -1, ax)
     if bad is not None:
@@ -824,13 +800,13 @@ def ilr_inv(y: Any, /, *, basis: Any = None, axis: int = -1, dtype: Any = None) 
     fn = "ilr_inv"
     prep = prepare(y, name="y", dtype=dtype, fn=fn)
     xp, raw = prep.xp, prep.raw
-    ax = _single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
+    ax = single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
     yc = xp.moveaxis(prep.x, ax, -1)
     n = int(yc.shape[-1]) + 1
     if basis is None:
         z = _helmert_backward(xp, yc)
     else:
-        v = _check_basis(fn, basis, n, xp, yc)
+        v = check_ilr_basis(fn, basis, n, xp, yc)
         z = xp.matmul(yc, v)
     z = xp.moveaxis(z, -1, ax)
     return softmax(z, axis=ax, dtype=prep.out_dtype)

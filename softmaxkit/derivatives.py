@@ -71,7 +71,8 @@ import array_api_compat
 import numpy as np
 
 from softmaxkit import maps as _maps
-from softmaxkit._core import (
+from softmaxkit._base.arrays import delete, insert, rmax, rsum
+from softmaxkit._base.core import (
     Temperature,
     finish,
     full_like_scalar,
@@ -240,15 +241,6 @@ def _probs(c: _Ctx, raw: Any, axis: Any, temperature: Any, where: Any) -> Array:
 # --------------------------------------------------------------------------------------------
 
 
-def _rsum(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
-    # A reduction over no axis is the identity (each entry is its own row).
-    return xp.sum(a, axis=axes, keepdims=True) if axes else a
-
-
-def _rmax(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
-    return xp.max(a, axis=axes, keepdims=True) if axes else a
-
-
 def _surely_false(xp: Any, cond: Any) -> bool:
     """True when ``cond`` is False or an inspectable all-False array (lazy arrays: unknown)."""
     if cond is False:
@@ -272,7 +264,7 @@ def _row_flags(c: _Ctx, x: Array | None = None, *, temperature_kills: bool = Tru
     x = c.x if x is None else x
     if c.mask is not None:
         x = xp.where(c.mask, x, full_like_scalar(xp, x, -math.inf))
-    m = _rmax(xp, x, c.axes)
+    m = rmax(xp, x, c.axes)
     nan = xp.isnan(m)
     dead = m == math.inf
     if temperature_kills:
@@ -405,14 +397,14 @@ def _pivot(c: _Ctx, p: Array, v: Array) -> Array:
     shift ``⟨p, v⟩`` is a sum over the small, accurately known p_j only.
     """
     xp = c.xp
-    return _rsum(xp, xp.where(p > 0.5, v, full_like_scalar(xp, v, 0.0)), c.axes)
+    return rsum(xp, xp.where(p > 0.5, v, full_like_scalar(xp, v, 0.0)), c.axes)
 
 
 def _softmax_jvp_p(c: _Ctx, p: Array, v: Array, rows: _Rows) -> Array:
     """p ⊙ (v − ⟨p, v⟩) / T in the input layout (the Jacobian is symmetric: also the VJP)."""
     xp = c.xp
     v0 = xp.where(p != 0, v - _pivot(c, p, v), full_like_scalar(xp, v, 0.0))
-    s = _rsum(xp, p * v0, c.axes)
+    s = rsum(xp, p * v0, c.axes)
     out = _over_t(c, p * (v0 - s), _same)
     return _finish_rows(c, out, rows, _same)
 
@@ -511,7 +503,7 @@ def _np_rowwise(c: _Ctx, kind: str, p: Array, v: Any) -> np.ndarray | None:
         or np.dtype(c.dtype) != np.float64
     ):
         return None
-    from softmaxkit import _fast
+    from softmaxkit._base import fast as _fast
 
     n = raw.shape[-1]
     rows = raw.size // n
@@ -854,7 +846,7 @@ def log_softmax_jvp(
     keep = _kept(c)
     zero = full_like_scalar(xp, vv, 0.0)
     v0 = xp.where(keep, vv - _pivot(c, p, vv), zero)
-    s = _rsum(xp, p * v0, c.axes)
+    s = rsum(xp, p * v0, c.axes)
     out = _over_t(c, xp.where(keep, v0 - s, zero), _same)
     return _out(c, _finish_rows(c, out, _row_flags(c), _same))
 
@@ -903,7 +895,7 @@ def log_softmax_vjp(
         return _out(c, fast)
     uu = _cast(c, uu)
     u0 = xp.where(_kept(c), uu, full_like_scalar(xp, uu, 0.0))
-    out = _over_t(c, u0 - p * _rsum(xp, u0, c.axes), _same)
+    out = _over_t(c, u0 - p * rsum(xp, u0, c.axes), _same)
     return _out(c, _finish_rows(c, out, _row_flags(c), _same))
 
 
@@ -1018,7 +1010,7 @@ def _lse_weights(c: _Ctx, x: Any, axis: Any, temperature: Any, where: Any, b: An
     keep = nz if c.mask is None else (c.mask & nz)
     p = _maps.softmax(x, axis=axis, temperature=temperature, where=keep, dtype=c.dtype)
     bp = w * p
-    total = _rsum(xp, bp, c.axes)
+    total = rsum(xp, bp, c.axes)
     zero = full_like_scalar(xp, total, 0.0)
     # A weighted sum that is exactly 0 (an empty row) has derivative 0, as the empty row of
     # the unweighted map does.
@@ -1099,7 +1091,7 @@ def logsumexp_jvp(
         return z if keepdims else squeeze_axes(xp, z, c.axes)
     w = _lse_weights(c, x, axis, temperature, where, b)
     v0 = xp.where(w != 0, vv, full_like_scalar(xp, vv, 0.0))
-    out = _rsum(xp, w * v0, c.axes)
+    out = rsum(xp, w * v0, c.axes)
     if not keepdims:
         out = squeeze_axes(xp, out, c.axes)
     return _out(c, out, scalar=True)
@@ -1435,7 +1427,7 @@ def _rest(xp: Any, pr: Array, total: Array) -> Array:
 
 def _count(c: _Ctx, fin: Array) -> Array:
     """Number of finite logits per row (1 for rows without any, which are all zero)."""
-    m = _rsum(c.xp, c.xp.astype(fin, c.dtype), c.axes)
+    m = rsum(c.xp, c.xp.astype(fin, c.dtype), c.axes)
     return c.xp.where(m > 0, m, full_like_scalar(c.xp, m, 1.0))
 
 
@@ -1445,7 +1437,7 @@ def _mass(c: _Ctx, p: Array, fin: Array, axes_last: bool = False) -> Array:
     if axes_last:
         s = xp.sum(xp.where(fin, p, zero), axis=-1, keepdims=True)
     else:
-        s = _rsum(xp, xp.where(fin, p, zero), c.axes)
+        s = rsum(xp, xp.where(fin, p, zero), c.axes)
     return xp.where(s > 0, s, full_like_scalar(xp, s, 1.0))
 
 
@@ -1455,12 +1447,12 @@ def _inverse_jvp_p(c: _Ctx, p: Array, fin: Array, v: Array, gauge: str, ref: int
     ps = xp.where(fin, p, full_like_scalar(xp, p, 1.0))
     w = xp.where(fin, v / ps, zero)
     if gauge in ("center", "sum"):
-        sub = _rsum(xp, w, c.axes) / _count(c, fin)
+        sub = rsum(xp, w, c.axes) / _count(c, fin)
     elif gauge == "reference":
         assert ref is not None
-        sub = _rsum(xp, xp.where(_one_hot(c, ref), w, zero), c.axes)
+        sub = rsum(xp, xp.where(_one_hot(c, ref), w, zero), c.axes)
     else:
-        sub = _rsum(xp, xp.where(fin, v, zero), c.axes) / _mass(c, p, fin)
+        sub = rsum(xp, xp.where(fin, v, zero), c.axes) / _mass(c, p, fin)
     return _times_t(c, xp.where(fin, w - sub, zero), _same)
 
 
@@ -1469,7 +1461,7 @@ def _inverse_vjp_p(c: _Ctx, p: Array, fin: Array, u: Array, gauge: str, ref: int
     zero = full_like_scalar(xp, p, 0.0)
     ps = xp.where(fin, p, full_like_scalar(xp, p, 1.0))
     u0 = xp.where(fin, u, zero)
-    total = _rsum(xp, u0, c.axes)
+    total = rsum(xp, u0, c.axes)
     if gauge in ("center", "sum"):
         g = (u0 - total / _count(c, fin)) / ps
     elif gauge == "reference":
@@ -1830,27 +1822,6 @@ for _f in (
 # --------------------------------------------------------------------------------------------
 
 
-def _slab(a: Array, ax: int, sl: slice) -> Array:
-    return a[tuple(sl if k == ax else slice(None) for k in range(a.ndim))]
-
-
-def _insert(xp: Any, a: Array, ax: int, index: int, fill: Any) -> Array:
-    """Insert a slice filled with ``fill`` before position ``index`` along ``ax``."""
-    shape = tuple(1 if k == ax else d for k, d in enumerate(a.shape))
-    piece = xp.full(shape, fill, dtype=a.dtype, device=array_api_compat.device(a))
-    return xp.concat(
-        [_slab(a, ax, slice(None, index)), piece, _slab(a, ax, slice(index, None))], axis=ax
-    )
-
-
-def _delete(xp: Any, a: Array, ax: int, index: int) -> Array:
-    """Drop position ``index`` along ``ax``."""
-    ax %= a.ndim
-    return xp.concat(
-        [_slab(a, ax, slice(None, index)), _slab(a, ax, slice(index + 1, None))], axis=ax
-    )
-
-
 def _base_softmax_setup(
     fn: str, z: Any, axis: Any, temperature: Any, base: Any, where: Any
 ) -> tuple[_Ctx, _Ctx, Array, int]:
@@ -1866,8 +1837,8 @@ def _base_softmax_setup(
     xp = cz.xp
     ax = cz.axes[0]
     b = int(base) % (cz.shape[ax] + 1)
-    x = _insert(xp, cz.x, ax, b, 0.0)
-    mask = None if cz.mask is None else _insert(xp, cz.mask, ax, b, True)
+    x = insert(xp, cz.x, ax, b, 0.0)
+    mask = None if cz.mask is None else insert(xp, cz.mask, ax, b, True)
     cx = _Ctx(fn, xp, x, cz.axes, cz.temp, mask, cz.dtype, cz.out_dtype)
     return cz, cx, p, b
 
@@ -1924,7 +1895,7 @@ def base_softmax_jvp(
     vv = _tangent(cz, v, "v")
     if cx.empty:
         return _zeros_out(cx, cx.shape)
-    vx = _insert(cx.xp, vv, cx.axes[0], b, 0.0)
+    vx = insert(cx.xp, vv, cx.axes[0], b, 0.0)
     return _out(cx, _softmax_jvp_p(cx, p, vx, _row_flags(cx)))
 
 
@@ -1971,9 +1942,9 @@ def base_softmax_vjp(
     _, cx, p, b = _base_softmax_setup("base_softmax_vjp", z, axis, temperature, base, where)
     uu = _tangent(cx, u, "u")
     if cx.empty:
-        return _zeros_out(cx, _delete(cx.xp, cx.raw, cx.axes[0], b).shape)
+        return _zeros_out(cx, delete(cx.xp, cx.raw, cx.axes[0], b).shape)
     g = _softmax_jvp_p(cx, p, uu, _row_flags(cx))
-    return _out(cx, _delete(cx.xp, g, cx.axes[0], b))
+    return _out(cx, delete(cx.xp, g, cx.axes[0], b))
 
 
 @quiet
@@ -2022,7 +1993,7 @@ def base_softmax_jacobian(
     if cx.empty:
         return _zeros_out(cx, (*cx.batch, cx.n, cx.n - 1))
     j = _softmax_jacobian_p(cx, p, _row_flags(cx))
-    return _out(cx, _delete(cx.xp, j, -1, b))
+    return _out(cx, delete(cx.xp, j, -1, b))
 
 
 @quiet
@@ -2069,7 +2040,7 @@ def base_softmax_hessian(
     if cx.empty:
         return _zeros_out(cx, (*cx.batch, cx.n, cx.n - 1, cx.n - 1))
     h = _softmax_hessian_p(cx, p, _row_flags(cx))
-    return _out(cx, _delete(cx.xp, _delete(cx.xp, h, -1, b), -2, b))
+    return _out(cx, delete(cx.xp, delete(cx.xp, h, -1, b), -2, b))
 
 
 def _base_logits_setup(
@@ -2091,7 +2062,7 @@ def _base_logits_setup(
     c = _setup(fn, p, axis, temperature, None, name="p")
     ax = c.axes[0]
     b = int(base) % c.shape[ax]
-    fin = _insert(c.xp, z > -math.inf, ax, b, True)
+    fin = insert(c.xp, z > -math.inf, ax, b, True)
     return c, fin, b, tuple(z.shape)
 
 
@@ -2150,9 +2121,9 @@ def base_logits_jvp(
     vv = _tangent(c, v, "v")
     ax = c.axes[0]
     if c.empty:
-        return _zeros_out(c, _delete(c.xp, c.raw, ax, b).shape)
+        return _zeros_out(c, delete(c.xp, c.raw, ax, b).shape)
     full = _inverse_jvp_p(c, c.x, fin, vv, "reference", b)
-    return _out(c, _delete(c.xp, full, ax, b))
+    return _out(c, delete(c.xp, full, ax, b))
 
 
 @quiet
@@ -2204,7 +2175,7 @@ def base_logits_vjp(
     uu = _tangent(c, u, "u", shape=z_shape)
     if c.empty:
         return _zeros_out(c, c.shape)
-    full = _insert(c.xp, uu, c.axes[0], b, 0.0)
+    full = insert(c.xp, uu, c.axes[0], b, 0.0)
     return _out(c, _inverse_vjp_p(c, c.x, fin, full, "reference", b))
 
 
@@ -2252,7 +2223,7 @@ def base_logits_jacobian(
     if c.empty:
         return _zeros_out(c, (*c.batch, max(c.n - 1, 0), c.n))
     j = _inverse_jacobian_p(c, c.x, fin, "reference", b)
-    return _out(c, _delete(c.xp, j, -2, b))
+    return _out(c, delete(c.xp, j, -2, b))
 
 
 @quiet
@@ -2300,7 +2271,7 @@ def base_logits_hessian(
     if c.empty:
         return _zeros_out(c, (*c.batch, max(c.n - 1, 0), c.n, c.n))
     h = _inverse_hessian_p(c, c.x, fin, "reference", b)
-    return _out(c, _delete(c.xp, h, -3, b))
+    return _out(c, delete(c.xp, h, -3, b))
 
 
 for _f in (base_softmax_jvp, base_softmax_vjp, base_softmax_jacobian, base_softmax_hessian):

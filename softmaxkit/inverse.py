@@ -39,12 +39,23 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from softmaxkit._core import (
+from softmaxkit._base.arrays import (
+    delete,
+    device_of,
+    first_index,
+    host_copy,
+    insert,
+    rany,
+    rsum,
+    take,
+)
+from softmaxkit._base.core import (
     Prepared,
     Temperature,
-    _dtype_name,
+    dtype_name,
     finish,
     full_like_scalar,
+    index_in,
     is_lazy,
     normalize_axis,
     parse_temperature,
@@ -52,8 +63,10 @@ from softmaxkit._core import (
     prepare_mask,
     quiet,
     reduced_shape,
+    single_axis,
     squeeze_axes,
 )
+from softmaxkit._base.errors import InvalidProbabilityError, fmt_value, position, row_position
 from softmaxkit.maps import log_softmax, logsumexp, softmax
 
 __all__ = [
@@ -78,117 +91,9 @@ _ATOL_FACTOR = 4.0
 
 
 
-class _BadProbability(ValueError):
-    """A bad entry or row of ``p``, with its position (for the command line's messages).
-
-    ``kind`` is ``"entry"`` or ``"greater"`` (a bad entry, or one > 1: ``index`` is the
-    entry's full index), ``"sum"`` or ``"empty"``
-    (a row whose sum is not 1, or 0 when normalising: ``index`` has the reduced axes at 0) or
-    ``"reference"`` (a zero at the reference: the entry's index). ``reason`` is the message
-    without the position and without the advice, which depends on the caller.
-    """
-
-    def __init__(self, message: str, kind: str, index: tuple[int, ...], reason: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.index = index
-        self.reason = reason
-
-
 # --------------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _device(a: Array) -> Any:
-    return array_api_compat.device(a)
-
-
-def _to_numpy(a: Array) -> np.ndarray:
-    """A NumPy copy of a (small, already computed) array, for locating a bad entry."""
-    if isinstance(a, np.ndarray):
-        return a
-    try:
-        return np.asarray(a)
-    except Exception:  # e.g. a GPU tensor
-        return np.asarray(array_api_compat.to_device(a, "cpu"))
-
-
-def _first(xp: Any, cond: Array) -> tuple[int, ...] | None:
-    """Index of the first True entry of ``cond`` (C order), or None."""
-    if not bool(xp.any(cond)):
-        return None
-    hits = np.argwhere(_to_numpy(cond))
-    return tuple(int(i) for i in hits[0])
-
-
-def _fmt_value(v: float, dtype_name: str) -> str:
-    """A value as the user's dtype prints it (``1.1`` for a float32 1.1, not 1.100000023...)."""
-    try:
-        return str(np.dtype(dtype_name).type(v))
-    except TypeError:
-        return repr(float(v))
-
-
-def _pos(index: tuple[int, ...]) -> str:
-    return "p[" + ", ".join(str(i) for i in index) + "]"
-
-
-def _row(index: tuple[int, ...], axes: tuple[int, ...]) -> str:
-    parts = [":" if k in axes else str(i) for k, i in enumerate(index)]
-    return "p[" + ", ".join(parts) + "]"
-
-
-def _rsum(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
-    """Sum over ``axes`` with kept dims; over no axis it is the identity (``torch.sum`` with
-    ``dim=()`` would sum everything)."""
-    return xp.sum(a, axis=axes, keepdims=True) if axes else a
-
-
-def _take(xp: Any, a: Array, axis: int, index: int) -> Array:
-    """``a`` at ``index`` along ``axis``, keeping the axis (length 1)."""
-    key = tuple(slice(index, index + 1) if k == axis else slice(None) for k in range(a.ndim))
-    return a[key]
-
-
-def _insert(xp: Any, a: Array, axis: int, index: int, fill: Any) -> Array:
-    """Insert a slice filled with ``fill`` before position ``index`` along ``axis``."""
-    shape = tuple(1 if k == axis else d for k, d in enumerate(a.shape))
-    piece = xp.full(shape, fill, dtype=a.dtype, device=_device(a))
-    before = tuple(slice(None, index) if k == axis else slice(None) for k in range(a.ndim))
-    after = tuple(slice(index, None) if k == axis else slice(None) for k in range(a.ndim))
-    return xp.concat([a[before], piece, a[after]], axis=axis)
-
-
-def _delete(xp: Any, a: Array, axis: int, index: int) -> Array:
-    """Drop position ``index`` along ``axis``."""
-    before = tuple(slice(None, index) if k == axis else slice(None) for k in range(a.ndim))
-    after = tuple(slice(index + 1, None) if k == axis else slice(None) for k in range(a.ndim))
-    return xp.concat([a[before], a[after]], axis=axis)
-
-
-def _single_axis(axis: Any, ndim: int, *, fn: str, why: str) -> int:
-    """An axis that must be one integer (a position along it is meaningful)."""
-    if ndim == 0:
-        raise ValueError(f"{fn}: the input must have at least one dimension ({why})")
-    if isinstance(axis, (tuple, list)) and len(axis) == 1:
-        axis = axis[0]
-    if axis is None or isinstance(axis, (tuple, list)):
-        raise ValueError(f"{fn}: axis must be a single integer ({why}), got {axis!r}")
-    return normalize_axis(axis, ndim, fn=fn)[0]
-
-
-def _index_in(value: Any, n: int, *, fn: str, name: str, what: str) -> int:
-    """An integer position in ``[-n, n-1]``, normalised to ``[0, n-1]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{fn}: {name} must be an integer, got {value!r}")
-    v = int(value)
-    if not -n <= v < n:
-        raise ValueError(
-            f"{fn}: {name}={v} is out of range for {what} of length {n}; "
-            f"expected an integer in [{-n}, {n - 1}]"
-        )
-    return v % n
 
 
 def _invertible_temperature(
@@ -224,9 +129,9 @@ def _invertible_temperature(
         )
     t = temp.value
     if not lazy:
-        idx = _first(xp, (t == 0) | xp.isinf(t))
+        idx = first_index(xp, (t == 0) | xp.isinf(t))
         if idx is not None:
-            bad = float(_to_numpy(t)[idx])
+            bad = float(host_copy(t)[idx])
             raise ValueError(
                 f"{fn}: temperature{list(idx)} = {bad!r} is not allowed ({hint}); "
                 "temperatures must be finite and > 0"
@@ -277,7 +182,7 @@ def _validated_log(
     axes = normalize_axis(axis, raw.ndim, fn=fn)
     shape = tuple(raw.shape)
     lazy = is_lazy(raw)
-    dev = _device(raw)
+    dev = device_of(raw)
     t = _invertible_temperature(
         temperature,
         xp,
@@ -290,9 +195,9 @@ def _validated_log(
     mask = prepare_mask(where, xp, shape, dev, fn=fn)
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"{fn}: normalize must be True or False, got {normalize!r}")
-    in_name = _dtype_name(raw.dtype)
+    in_name = dtype_name(raw.dtype)
     eps_name = in_name if in_name.startswith("float") or in_name == "bfloat16" else None
-    tol = _tolerance(fn, atol, eps_name or _dtype_name(prep.out_dtype), shape, axes)
+    tol = _tolerance(fn, atol, eps_name or dtype_name(prep.out_dtype), shape, axes)
 
     pc = prep.x
     zero = full_like_scalar(xp, pc, 0.0)
@@ -309,7 +214,7 @@ def _validated_log(
         # NaN instead of raising (the same rule as a NaN entry in the maps).
         bad_rows = rows
         for cond, _, _ in entries:
-            bad_rows = bad_rows | _rany(xp, cond, axes)
+            bad_rows = bad_rows | rany(xp, cond, axes)
         if not isinstance(t, float):
             bad_rows = bad_rows | (t == 0) | xp.isinf(t)
     else:
@@ -339,11 +244,6 @@ def _tolerance(
     return _ATOL_FACTOR * max(n, 1) * eps
 
 
-def _rany(xp: Any, cond: Array, axes: tuple[int, ...]) -> Array:
-    """Any over ``axes`` with kept dims (the identity over no axis)."""
-    return xp.any(cond, axis=axes, keepdims=True) if axes else cond
-
-
 _Check = tuple[Array, str, str]
 
 
@@ -368,12 +268,15 @@ def _entry_checks(xp: Any, pc: Array, normalize: bool) -> list[_Check]:
 def _raise_entries(fn: str, xp: Any, pc: Array, in_name: str, checks: list[_Check]) -> None:
     """Raise for the first bad entry of the first failed check, naming position and value."""
     for cond, text, advice in checks:
-        idx = _first(xp, cond)
+        idx = first_index(xp, cond)
         if idx is not None:
-            v = _fmt_value(float(_to_numpy(pc)[idx]), in_name)
+            v = fmt_value(float(host_copy(pc)[idx]), in_name)
             reason = f"{v} {text}"
             kind = "greater" if advice else "entry"
-            raise _BadProbability(f"{fn}: {_pos(idx)} = {reason}{advice}", kind, idx, reason)
+            raise InvalidProbabilityError(
+                f"{fn}: {position('p', idx)} = {reason}{advice}",
+                kind, idx, reason,
+            )
 
 
 def _row_check(
@@ -382,13 +285,13 @@ def _row_check(
     """(bad rows, row sums): a row with an admissible entry must sum to 1 within ``tol``, or
     to more than 0 when normalising. A row whose entries are all masked is empty, not bad:
     its logits are all −inf, like softmax's empty row."""
-    total = _rsum(xp, pc, axes)
+    total = rsum(xp, pc, axes)
     if normalize:
         bad = ~(total > 0)
     else:
         bad = ~(xp.abs(total - 1.0) <= tol)  # NaN sums are bad too
     if mask is not None:
-        bad = bad & _rany(xp, mask, axes)
+        bad = bad & rany(xp, mask, axes)
     return bad, total
 
 
@@ -402,18 +305,21 @@ def _raise_rows(
     normalize: bool,
     advice_sum: str,
 ) -> None:
-    idx = _first(xp, bad)
+    idx = first_index(xp, bad)
     if idx is None:
         return
-    s = float(_to_numpy(total)[idx])
+    s = float(host_copy(total)[idx])
     if normalize:
         reason = "the entries sum to 0 and cannot be normalised; a distribution needs mass"
-        raise _BadProbability(f"{fn}: row {_row(idx, axes)}: {reason}", "empty", idx, reason)
+        raise InvalidProbabilityError(
+            f"{fn}: row {row_position('p', idx, axes)}: {reason}",
+            "empty", idx, reason,
+        )
     reason = (
         f"the probabilities sum to {s!r}, not 1 (|sum - 1| = {abs(s - 1):.3g} > atol = {tol:.3g})"
     )
-    message = f"{fn}: row {_row(idx, axes)}: {reason}; {advice_sum}"
-    raise _BadProbability(message, "sum", idx, reason)
+    message = f"{fn}: row {row_position('p', idx, axes)}: {reason}; {advice_sum}"
+    raise InvalidProbabilityError(message, "sum", idx, reason)
 
 
 def _parse_value(
@@ -434,7 +340,7 @@ def _parse_value(
             f"{fn}: value must be a finite number or an array of them, got {type(value).__name__}"
         )
     if isinstance(value, np.ndarray) and not isinstance(like, np.ndarray):
-        arr = xp.asarray(value, dtype=like.dtype, device=_device(like))
+        arr = xp.asarray(value, dtype=like.dtype, device=device_of(like))
     else:
         arr = xp.astype(value, like.dtype)
     try:
@@ -447,9 +353,9 @@ def _parse_value(
             f"shape {tuple(shape)} (the input's shape with the reduced axes kept as length 1)"
         )
     if not lazy:
-        idx = _first(xp, ~xp.isfinite(xp.broadcast_to(arr, shape)))
+        idx = first_index(xp, ~xp.isfinite(xp.broadcast_to(arr, shape)))
         if idx is not None:
-            bad = float(_to_numpy(xp.broadcast_to(arr, shape))[idx])
+            bad = float(host_copy(xp.broadcast_to(arr, shape))[idx])
             raise ValueError(f"{fn}: value{list(idx)} = {bad!r} is invalid; it must be finite")
     return xp.broadcast_to(arr, shape)
 
@@ -484,10 +390,10 @@ def _inverse(
     ref_axis, ref = None, 0
     if gauge == "reference":
         # Checked before the data: cheap, and a common mistake.
-        ref_axis = _single_axis(
+        ref_axis = single_axis(
             axis, prep.raw.ndim, fn=fn, why=f"the {reference_name} is a position along it"
         )
-        ref = _index_in(
+        ref = index_in(
             reference,
             int(prep.raw.shape[ref_axis]),
             fn=fn,
@@ -508,8 +414,8 @@ def _inverse(
     shape = tuple(logp.shape)
     red = reduced_shape(shape, axes)
     val = _parse_value(fn, value, xp, red, logp, lp.lazy)
-    zero_r = xp.zeros(red, dtype=logp.dtype, device=_device(logp))
-    count = _rsum(xp, xp.astype(finite, logp.dtype), axes)
+    zero_r = xp.zeros(red, dtype=logp.dtype, device=device_of(logp))
+    count = rsum(xp, xp.astype(finite, logp.dtype), axes)
     has = count > 0
     safe_count = xp.where(has, count, zero_r + 1.0)
 
@@ -519,7 +425,7 @@ def _inverse(
     v: Any = val
     if gauge in ("center", "sum"):
         # log p ≤ 0 for probabilities: the sum does not cancel, so the mean is accurate.
-        m = _rsum(xp, xp.where(finite, logp, full_like_scalar(xp, logp, 0.0)), axes)
+        m = rsum(xp, xp.where(finite, logp, full_like_scalar(xp, logp, 0.0)), axes)
         m = m / safe_count
         if gauge == "sum":
             v = val / safe_count
@@ -529,13 +435,13 @@ def _inverse(
         m = logsumexp(logp, axis=axes, keepdims=True) if axes else logp
     else:  # reference
         assert ref_axis is not None  # set above for this gauge
-        m = _take(xp, logp, ref_axis, ref)
+        m = take(xp, logp, ref_axis, ref)
         if not lp.lazy:
-            idx = _first(xp, ~(m > -math.inf))
+            idx = first_index(xp, ~(m > -math.inf))
             if idx is not None:
                 full = tuple(ref if k == ref_axis else i for k, i in enumerate(idx))
                 state = "= 0"
-                if lp.mask is not None and not bool(_to_numpy(lp.mask)[full]):
+                if lp.mask is not None and not bool(host_copy(lp.mask)[full]):
                     state = "is masked"
                 consequence = (
                     "the log-odds against the base do not exist"
@@ -543,10 +449,10 @@ def _inverse(
                     else "its logit would be -inf, and no constant makes it finite"
                 )
                 reason = (
-                    f"{_pos(full)} {state} at the {reference_name} index {ref} "
-                    f"(row {_row(full, axes)}): {consequence}"
+                    f"{position('p', full)} {state} at the {reference_name} index {ref} "
+                    f"(row {row_position('p', full, axes)}): {consequence}"
                 )
-                raise _BadProbability(
+                raise InvalidProbabilityError(
                     f"{fn}: {reason}; {advice_reference}", "reference", full, reason
                 )
         elif lp.bad_rows is not None:
@@ -710,12 +616,12 @@ def _base_setup(
 ) -> tuple[Prepared, int, int, int]:
     """Prepare ``z`` (or ``p``); returns (prepared, axis, length n of the simplex side, base)."""
     prep = prepare(z, name=name, dtype=dtype, fn=fn)
-    ax = _single_axis(axis, prep.raw.ndim, fn=fn, why="the base state is a position along it")
+    ax = single_axis(axis, prep.raw.ndim, fn=fn, why="the base state is a position along it")
     n = int(prep.raw.shape[ax]) + grow
     if n < 1:
         raise ValueError(f"{fn}: {name} has length 0 along axis {ax}; a simplex needs n >= 1")
     side = "the output" if grow else "p"
-    b = _index_in(base, n, fn=fn, name="base", what=f"{side} (axis {ax})")
+    b = index_in(base, n, fn=fn, name="base", what=f"{side} (axis {ax})")
     return prep, ax, n, b
 
 
@@ -791,14 +697,14 @@ def base_softmax(
     shape = tuple(raw.shape)
     # Validate here so that errors name this function; softmax re-parses the same values.
     parse_temperature(
-        temperature, xp, reduced_shape(shape, (ax,)), prep.compute_dtype, _device(raw), fn=fn
+        temperature, xp, reduced_shape(shape, (ax,)), prep.compute_dtype, device_of(raw), fn=fn
     )
-    mask = prepare_mask(where, xp, shape, _device(raw), fn=fn)
+    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
     # 0 is exact in every dtype, so the fixed state is inserted before any conversion and
     # softmax applies the library's dtype policy to the whole row.
-    x = _insert(xp, raw, ax, b, 0)
+    x = insert(xp, raw, ax, b, 0)
     if mask is not None:
-        mask = _insert(xp, mask, ax, b, True)
+        mask = insert(xp, mask, ax, b, True)
     return softmax(x, axis=ax, temperature=temperature, where=mask, dtype=prep.out_dtype)
 
 
@@ -879,7 +785,7 @@ def base_logits(
         reference_name="base",
         advice_reference="choose as base a state with positive probability in every row",
     )
-    return finish(xp, _delete(xp, x, ax, b), out_dtype)
+    return finish(xp, delete(xp, x, ax, b), out_dtype)
 
 
 def _convention(fn: str, convention: Any) -> str:
@@ -986,11 +892,11 @@ def base_softmax_log_det_jacobian(
         xp,
         reduced_shape(shape, (ax,)),
         prep.compute_dtype,
-        _device(raw),
+        device_of(raw),
         fn=fn,
         lazy=is_lazy(raw),
     )
-    x = _insert(xp, prep.x, ax, b, 0)
+    x = insert(xp, prep.x, ax, b, 0)
     logp = log_softmax(x, axis=ax, temperature=temperature, dtype=prep.compute_dtype)
     out = xp.sum(logp, axis=ax) + _log_det_terms(xp, t, n, conv, ax)
     out = finish(xp, out, prep.out_dtype)
@@ -1059,13 +965,14 @@ def base_logits_log_det_jacobian(
         advice_sum="pass normalize=True to divide each row by its sum, or a larger atol",
     )
     xp, logp = lp.prep.xp, lp.logp
-    no_base = ~(_take(xp, logp, ax, b) > -math.inf)
+    no_base = ~(take(xp, logp, ax, b) > -math.inf)
     if not lp.lazy:
-        idx = _first(xp, no_base)
+        idx = first_index(xp, no_base)
         if idx is not None:
             full = tuple(b if k == ax else i for k, i in enumerate(idx))
             raise ValueError(
-                f"{fn}: {_pos(full)} = 0 at the base index {b} (row {_row(full, (ax,))}): "
+                f"{fn}: {position('p', full)} = 0 at the base index {b} "
+                f"(row {row_position('p', full, (ax,))}): "
                 "base_logits is not defined there; choose as base a state with positive "
                 "probability in every row"
             )

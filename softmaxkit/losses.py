@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from softmaxkit._core import (
+from softmaxkit._base.arrays import device_of
+from softmaxkit._base.core import (
     finish,
     full_like_scalar,
     host_copy,
@@ -44,7 +45,6 @@ from softmaxkit._core import (
     quiet,
     reduced_shape,
 )
-from softmaxkit._kernel import device_of
 
 __all__ = [
     "entmax15_loss",

@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from softmaxkit import _dask, _fast
-from softmaxkit._core import (
+from softmaxkit._base import dask as _dask
+from softmaxkit._base import fast as _fast
+from softmaxkit._base.arrays import device_of, size_of
+from softmaxkit._base.core import (
     check_out,
     finish,
     full_like_scalar,
@@ -29,36 +31,24 @@ from softmaxkit._core import (
     prepare,
     quiet,
     reduced_shape,
-    setup_map,
+    setup,
     squeeze_axes,
 )
-from softmaxkit._kernel import (
+from softmaxkit._base.dispatch import torch_autograd
+from softmaxkit._base.kernel import (
     apply_where,
-    device_of,
     hardmax_from,
     log_softmax_generic,
     logsumexp_generic,
     pointwise,
     softmax_generic,
 )
-from softmaxkit.autodiff import torch_autograd
 
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 
 Array = Any
 
 
-
-
-def _size(a: Array) -> int:
-    """Number of elements (``size`` is None for arrays of unknown shape, e.g. lazy Dask)."""
-    size = getattr(a, "size", None)
-    if size is None or not isinstance(size, int):
-        shape = tuple(a.shape)
-        if any(not isinstance(d, int) for d in shape):
-            return -1
-        return math.prod(shape)
-    return size
 
 
 def _out_dtype(out: Any, dtype: Any) -> Any:
@@ -143,13 +133,14 @@ def softmax(
            [0. , 0. , 0. ]])
     """
     dtype = _out_dtype(out, dtype)
-    prep, axes, temp, mask = setup_map("softmax", x, axis, temperature, where, dtype)
+    prep = setup("softmax", x, axis=axis, temperature=temperature, where=where, dtype=dtype)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
     xp, out_dtype = prep.xp, prep.out_dtype
     if out is not None:
         check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="softmax")
     if _dask.is_dask(prep.raw):
-        return _dask.blockwise("softmax", prep, axes, temp, mask)
-    if _size(prep.raw) == 0:
+        return _dask.blockwise(softmax, prep, axes, temp, mask)
+    if size_of(prep.raw) == 0:
         return _deliver(xp, prep.x, out, out_dtype)
     if is_numpy(prep.raw):
         res = _fast.softmax(prep, axes, temp, mask, log=False, out=out)
@@ -206,13 +197,14 @@ def log_softmax(
     array([    0., -1000.])
     """
     dtype = _out_dtype(out, dtype)
-    prep, axes, temp, mask = setup_map("log_softmax", x, axis, temperature, where, dtype)
+    prep = setup("log_softmax", x, axis=axis, temperature=temperature, where=where, dtype=dtype)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
     xp, out_dtype = prep.xp, prep.out_dtype
     if out is not None:
         check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="log_softmax")
     if _dask.is_dask(prep.raw):
-        return _dask.blockwise("log_softmax", prep, axes, temp, mask)
-    if _size(prep.raw) == 0:
+        return _dask.blockwise(log_softmax, prep, axes, temp, mask)
+    if size_of(prep.raw) == 0:
         return _deliver(xp, prep.x, out, out_dtype)
     if is_numpy(prep.raw):
         res = _fast.softmax(prep, axes, temp, mask, log=True, out=out)
@@ -289,7 +281,8 @@ def logsumexp(
     """
     fn = "logsumexp"
     dtype = _out_dtype(out, dtype)
-    prep, axes, temp, mask = setup_map(fn, x, axis, temperature, where, dtype)
+    prep = setup(fn, x, axis=axis, temperature=temperature, where=where, dtype=dtype)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
     if out is not None:
         rshape = reduced_shape(tuple(prep.raw.shape), axes)
         if not keepdims:
@@ -299,12 +292,12 @@ def logsumexp(
         if b is not None:
             _prepare_weights(prep.xp, b, prep.raw, fn)
         kw = {"b": b, "keepdims": keepdims, "return_sign": return_sign}
-        res = _dask.blockwise(fn, prep, axes, temp, mask, **kw)
+        res = _dask.blockwise(logsumexp, prep, axes, temp, mask, **kw)
         if not return_sign:
             return res
-        return res, _dask.blockwise(fn, prep, axes, temp, mask, sign=True, **kw)
+        return res, _dask.blockwise(logsumexp, prep, axes, temp, mask, sign=True, **kw)
     xp, out_dtype, raw = prep.xp, prep.out_dtype, prep.raw
-    if _size(raw) == 0:
+    if size_of(raw) == 0:
         # Reducing over an empty axis: the sum of no terms, log 0 = −inf (sign 0).
         shape = reduced_shape(tuple(raw.shape), axes)
         dt, dev = prep.compute_dtype, device_of(raw)
@@ -412,11 +405,12 @@ def hardmax(
     array([[0. , 0.5, 0.5],
            [1. , 0. , 0. ]])
     """
-    prep, axes, _, mask = setup_map("hardmax", x, axis, 1.0, where, dtype)
+    prep = setup("hardmax", x, axis=axis, where=where, dtype=dtype)
+    axes, mask = prep.axes, prep.mask
     if _dask.is_dask(prep.raw):
-        return _dask.blockwise("hardmax", prep, axes, _, mask)
+        return _dask.blockwise(hardmax, prep, axes, prep.temp, mask)
     xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
-    if _size(xc) == 0:
+    if size_of(xc) == 0:
         return finish(xp, xc, out_dtype)
     if not axes:
         return finish(xp, pointwise(xp, xc, mask, log=False), out_dtype)

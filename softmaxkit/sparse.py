@@ -26,18 +26,19 @@ from typing import Any
 
 import numpy as np
 
-from softmaxkit import _dask
-from softmaxkit._core import (
+from softmaxkit._base import dask as _dask
+from softmaxkit._base.arrays import device_of, rsum
+from softmaxkit._base.core import (
     Prepared,
     Temperature,
-    _dtype_name,
+    dtype_name,
     finish,
     full_like_scalar,
     quiet,
-    setup_map,
+    setup,
 )
-from softmaxkit._kernel import device_of, hardmax_from, pointwise
-from softmaxkit.autodiff import torch_autograd
+from softmaxkit._base.dispatch import torch_autograd
+from softmaxkit._base.kernel import hardmax_from, pointwise
 
 __all__ = [
     "alpha_relu",
@@ -170,12 +171,12 @@ def _solve(
 ) -> Array:
     """The shared driver: special rows, temperature, then the solver for ``alpha``.
 
-    NumPy input goes to the fast path of :mod:`softmaxkit._sparse_fast` where it applies
+    NumPy input goes to the fast path of :mod:`softmaxkit._base.sparse_fast` where it applies
     (same results; that path hands its NaN, +inf and T = 0/inf rows back here, ``fast=False``).
     """
     xp = prep.xp
     if fast and isinstance(prep.raw, np.ndarray) and axes:
-        from softmaxkit import _sparse_fast
+        from softmaxkit._base import sparse_fast as _sparse_fast
 
         res = _sparse_fast.solve(prep, axes, temp, mask, alpha, method, n_iter)
         if res is not None:
@@ -235,14 +236,15 @@ def _solve(
 def _run(fn: Any, name: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any,
          a: float, iters: int | None, **kw: Any) -> Array:
     """Validate, route Dask and empty arrays, and solve with α = ``a``, ``iters`` steps."""
-    prep, axes, temp, mask = setup_map(name, x, axis, temperature, where, dtype)
+    prep = setup(name, x, axis=axis, temperature=temperature, where=where, dtype=dtype)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
     if _dask.is_dask(prep.raw):
         return _dask.blockwise(fn, prep, axes, temp, mask, **kw)
     if math.prod(tuple(prep.raw.shape)) == 0:
         return finish(prep.xp, prep.x, prep.out_dtype)
     if iters is None:
         # Each halving of the bracket (width < 1) gains one bit of the threshold.
-        iters = 60 if _dtype_name(prep.compute_dtype) == "float64" else 30
+        iters = 60 if dtype_name(prep.compute_dtype) == "float64" else 30
     method = name if name != "entmax" else "bisect"
     return _solve(prep, axes, temp, mask, a, method, iters)
 
@@ -466,7 +468,8 @@ def _weights_p(
     Rows are constant — weights 0 — at T = 0 (hardmax), T = inf (uniform) and when they hold
     +inf entries; empty rows have p = 0 and so g = 0; NaN rows keep their NaN.
     """
-    prep, axes, temp, mask = setup_map(fn, x, axis, temperature, where, None)
+    prep = setup(fn, x, axis=axis, temperature=temperature, where=where)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
     xp, dt = prep.xp, prep.compute_dtype
     kw = {"axis": axis, "temperature": temperature, "where": where, "dtype": dt}
     if alpha == 2.0:
@@ -1065,10 +1068,6 @@ entmax_hessian.__doc__ = (entmax_hessian.__doc__ or "").replace("{notes}", _HESS
 _PSI = tuple(1.0 / math.factorial(k + 2) for k in range(18))
 
 
-def _rsum(xp: Any, a: Array, axes: tuple[int, ...]) -> Array:
-    return xp.sum(a, axis=axes, keepdims=True) if axes else a
-
-
 def _dp_dalpha(xp: Any, p: Array, logp: Array, eps: Any, axes: tuple[int, ...]) -> Array:
     """∂p/∂α of α-entmax from its output ``p`` and ``log p``, with ε = α − 1 ≥ 0 (a float, or
     an array of the reduced shape with kept dims); NaN where p is NaN.
@@ -1087,7 +1086,7 @@ def _dp_dalpha(xp: Any, p: Array, logp: Array, eps: Any, axes: tuple[int, ...]) 
     lg = xp.where(on, logp, zero)
     s_ = p * lg
     s_ = xp.where(on, s_, zero)
-    h = _rsum(xp, s_, axes)
+    h = rsum(xp, s_, axes)
     arg = -eps * lg  # ≥ 0
     small = arg < 1
     sa = xp.where(small, arg, zero)
@@ -1101,8 +1100,8 @@ def _dp_dalpha(xp: Any, p: Array, logp: Array, eps: Any, axes: tuple[int, ...]) 
         eps2 = xp.where(eps > 0, eps * eps, xp.ones_like(eps))
     rho = xp.where(small, ps * lg * lg * psi, (g - ps + eps * ps * lg) / eps2)
     rho = xp.where(on, rho, zero)
-    rbar = _rsum(xp, rho, axes)
-    sg = _rsum(xp, g, axes)
+    rbar = rsum(xp, rho, axes)
+    sg = rsum(xp, g, axes)
     d = ((p * rbar - rho) - eps * (s_ * rbar - h * rho)) / xp.where(sg > 0, sg, one)
     d = xp.where(on, d, zero)
     return xp.where(xp.isnan(p), p, d)
@@ -1176,7 +1175,7 @@ def entmax_alpha_derivative(
         logp = xp.log(p)
     d = _dp_dalpha(xp, p, logp, a - 1.0, axes)
     # Rows whose weights were zeroed are constant in α (T = 0 or inf, +inf entries).
-    dead = _rsum(xp, g, axes) == 0
+    dead = rsum(xp, g, axes) == 0
     d = xp.where(dead, full_like_scalar(xp, d, 0.0), d)
     return finish(xp, d + 0.0, prep.out_dtype)
 
@@ -1322,7 +1321,8 @@ def alpha_relu(
            [ 0., inf]])
     """
     a, t = _check_relu_args(alpha, tau, "alpha_relu")
-    prep, axes, temp, mask = setup_map("alpha_relu", x, axis, temperature, where, dtype)
+    prep = setup("alpha_relu", x, axis=axis, temperature=temperature, where=where, dtype=dtype)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
     if _dask.is_dask(prep.raw):
         return _dask.blockwise(alpha_relu, prep, axes, temp, mask, alpha=a, tau=t)
     if math.prod(tuple(prep.raw.shape)) == 0:
@@ -1336,7 +1336,8 @@ def _relu_weights(
     """The diagonal of α-ReLU's Jacobian, r^(2−α)/T on 0 < r < inf (0 elsewhere and in rows
     at T = 0 or inf), NaN in NaN rows; in the compute dtype and the input layout."""
     a, t = _check_relu_args(alpha, tau, fn)
-    prep, axes, temp, _ = setup_map(fn, x, axis, temperature, where, None)
+    prep = setup(fn, x, axis=axis, temperature=temperature, where=where)
+    axes, temp = prep.axes, prep.temp
     xp = prep.xp
     r = alpha_relu(x, alpha=a, tau=t, axis=axis, temperature=temperature, where=where,
                    dtype=prep.compute_dtype)

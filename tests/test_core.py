@@ -1,6 +1,6 @@
 """The shared layer (argument handling, dtype policy, NumPy fast path) seen through the public API.
 
-The helpers in ``softmaxkit._core`` are private and may change; these tests pin down what users
+The helpers in ``softmaxkit._base.core`` are private and may change; these tests pin down what users
 see: which inputs are accepted, the dtype of the result, how axes, temperatures, masks and
 weights are validated, and that the NumPy fast path agrees with the generic path.
 """

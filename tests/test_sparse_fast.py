@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from softmaxkit import _sparse_fast
+from softmaxkit._base import sparse_fast as _sparse_fast
 from softmaxkit.sparse import entmax, entmax15, sparsemax
 
 torch = pytest.importorskip("torch")

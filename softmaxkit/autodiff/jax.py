@@ -46,7 +46,7 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from softmaxkit import maps as _maps
-from softmaxkit._core import (
+from softmaxkit._base.core import (
     normalize_axis,
     parse_temperature,
     prepare,

@@ -50,7 +50,7 @@ import numpy as np
 import torch
 
 from softmaxkit import maps as _maps
-from softmaxkit._core import (
+from softmaxkit._base.core import (
     normalize_axis,
     parse_temperature,
     prepare,
@@ -563,10 +563,10 @@ def apply(name: str, x: Any, /, **kwargs: Any) -> Any:
         return NotImplemented
     # entmax takes a tensor α (one per row) only here, with or without grad.
     per_row = isinstance(alpha, torch.Tensor)
-    from softmaxkit.autodiff import _is_dual
+    from softmaxkit._base.dispatch import is_dual
 
     wants_grad = x.requires_grad or (per_row and alpha.requires_grad)
-    if not (per_row or (wants_grad and torch.is_grad_enabled()) or _is_dual(x)):
+    if not (per_row or (wants_grad and torch.is_grad_enabled()) or is_dual(x)):
         return NotImplemented
     if not set(kwargs) <= _KEYWORDS[name]:
         return NotImplemented

@@ -23,10 +23,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
-from softmaxkit._core import Temperature, full_like_scalar, is_lazy
+from softmaxkit._base.core import Temperature, full_like_scalar, is_lazy
 
 Array = Any
 
@@ -191,10 +190,6 @@ def any_true(xp: Any, cond: Array) -> bool:
     if is_lazy(cond):
         return True
     return bool(xp.any(cond))
-
-
-def device_of(a: Array) -> Any:
-    return array_api_compat.device(a)
 
 
 def _row_flags(xp: Any, parts: Parts) -> tuple[Array, Array, Array]:

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import array_api_compat
 import numpy as np
 
+from softmaxkit._base.arrays import host_copy
+
 __all__: list[str] = []
 
 Array = Any
@@ -42,7 +44,7 @@ def quiet(fn: _F) -> _F:
 _LOW_PRECISION = {"float16", "bfloat16"}
 
 
-def _dtype_name(dtype: Any) -> str:
+def dtype_name(dtype: Any) -> str:
     """Short name of a dtype of any namespace (``torch.float32`` -> ``"float32"``)."""
     name = getattr(dtype, "name", None)
     if isinstance(name, str):
@@ -132,7 +134,7 @@ def prepare(x: Any, *, name: str = "x", dtype: Any = None, fn: str = "") -> Prep
             f"got {type(x).__name__}"
         )
     xp = array_api_compat.array_namespace(x)
-    in_name = _dtype_name(x.dtype)
+    in_name = dtype_name(x.dtype)
     if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf" and in_name != "bfloat16":
         raise TypeError(
             f"{where_}{name} must hold real numbers, got dtype {x.dtype} "
@@ -149,13 +151,13 @@ def prepare(x: Any, *, name: str = "x", dtype: Any = None, fn: str = "") -> Prep
         natural = x.dtype
     out_dtype = natural if dtype is None else _resolve_dtype(xp, dtype, fn)
     compute = x.dtype if floating else default_float
-    if isinstance(x, np.ndarray) and _dtype_name(compute) in _LOW_PRECISION | {"float32"}:
+    if isinstance(x, np.ndarray) and dtype_name(compute) in _LOW_PRECISION | {"float32"}:
         # NumPy: half and single precision are computed in double, which makes every rounding
         # before the last one negligible (results within 1 ulp) at no loss of speed.
         compute = np.float64
-    elif _dtype_name(compute) in _LOW_PRECISION:
+    elif dtype_name(compute) in _LOW_PRECISION:
         compute = xp.float32
-    if _dtype_name(out_dtype) == "float64" and _dtype_name(compute) != "float64":
+    if dtype_name(out_dtype) == "float64" and dtype_name(compute) != "float64":
         compute = out_dtype
     return Prepared(xp=xp, raw=x, compute_dtype=compute, out_dtype=out_dtype)
 
@@ -172,15 +174,15 @@ def _default_float(xp: Any, x: Any) -> Any:
 
 def _resolve_dtype(xp: Any, dtype: Any, fn: str) -> Any:
     """The namespace's dtype for ``dtype`` (a dtype object or a name); real floating only."""
-    name = dtype if isinstance(dtype, str) else _dtype_name(dtype)
+    name = dtype if isinstance(dtype, str) else dtype_name(dtype)
     if not isinstance(dtype, str) and not (name.startswith("float") or name == "bfloat16"):
         try:
-            name = _dtype_name(np.dtype(dtype))
+            name = dtype_name(np.dtype(dtype))
         except TypeError:
             pass
     if not (name.startswith("float") or name == "bfloat16"):
         raise TypeError(f"{fn}: dtype must be a real floating dtype, got {dtype!r}")
-    if not isinstance(dtype, str) and _dtype_name(dtype) == name:
+    if not isinstance(dtype, str) and dtype_name(dtype) == name:
         return dtype
     resolved = getattr(xp, name, None)
     if resolved is None and name == "bfloat16" and xp is namespace(np.empty(0)):
@@ -274,7 +276,7 @@ def parse_temperature(
             f"{fn}: temperature must be a number >= 0 or an array of them, "
             f"got {type(temperature).__name__}"
         )
-    kind = _dtype_name(temperature.dtype)
+    kind = dtype_name(temperature.dtype)
     if not (kind.startswith(("float", "int", "uint")) or kind == "bfloat16"):
         raise ValueError(f"{fn}: temperature must hold real numbers, got dtype {kind}")
     if isinstance(temperature, np.ndarray) and xp is not namespace(temperature):
@@ -297,18 +299,6 @@ def parse_temperature(
         _check_temperature_values(host_copy(temperature), reduced_shape, fn)
     t_arr = xp.broadcast_to(t_arr, reduced_shape)
     return Temperature("array", t_arr)
-
-
-def host_copy(a: Any) -> np.ndarray:
-    """A NumPy copy of a concrete array of any library (for validation and error messages)."""
-    if isinstance(a, np.ndarray):
-        return a
-    if array_api_compat.is_torch_array(a):
-        return a.detach().cpu().numpy()
-    try:
-        return np.asarray(a)
-    except Exception:  # e.g. a device array without __array__
-        return np.asarray(array_api_compat.to_device(a, "cpu"))
 
 
 def _check_temperature_values(t: np.ndarray, reduced_shape: tuple[int, ...], fn: str) -> None:
@@ -336,7 +326,7 @@ def prepare_mask(where: Any, xp: Any, shape: tuple[int, ...], device: Any, *, fn
         where = np.asarray(where)
     if not array_api_compat.is_array_api_obj(where):
         raise TypeError(f"{fn}: where must be a boolean array, got {type(where).__name__}")
-    if _dtype_name(where.dtype) not in ("bool", "bool_"):
+    if dtype_name(where.dtype) not in ("bool", "bool_"):
         raise TypeError(f"{fn}: where must be a boolean array, got dtype {where.dtype}")
     try:
         target = np.broadcast_shapes(tuple(where.shape), tuple(shape))
@@ -352,11 +342,82 @@ def prepare_mask(where: Any, xp: Any, shape: tuple[int, ...], device: Any, *, fn
     return xp.broadcast_to(where, shape)
 
 
-def setup_map(
-    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
-) -> tuple[Prepared, tuple[int, ...], Temperature, Array | None]:
-    """Everything a map checks on entry: the input (dtype policy), axes, temperature, mask."""
-    prep = prepare(x, dtype=dtype, fn=fn)
+@dataclass(frozen=True)
+class Setup(Prepared):
+    """Everything a map, derivative, loss or autodiff rule knows about its input after entry.
+
+    A :class:`Prepared` input (namespace, raw array, compute and output dtypes) together with
+    the normalised reduced ``axes``, the parsed :class:`Temperature` and the validated mask
+    (``None`` when there is none). Built once, by :func:`setup`; every edge case of the
+    arguments has become a value here, so the code that follows branches on values instead of
+    re-checking arguments.
+    """
+
+    fn: str = ""
+    axes: tuple[int, ...] = ()
+    temp: Temperature = Temperature("one")
+    mask: Array | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The input's shape."""
+        return tuple(self.raw.shape)
+
+    @property
+    def n(self) -> int:
+        """Number of entries in one row (the product of the reduced axes' lengths)."""
+        return math.prod(self.shape[a] for a in self.axes)
+
+    @property
+    def batch(self) -> tuple[int, ...]:
+        """The shape of the non-reduced axes."""
+        return tuple(d for i, d in enumerate(self.shape) if i not in self.axes)
+
+    @property
+    def device(self) -> Any:
+        """The device of the input."""
+        return array_api_compat.device(self.raw)
+
+    @property
+    def empty(self) -> bool:
+        """True when the input has no entries."""
+        return math.prod(self.shape) == 0
+
+
+def setup(
+    fn: str,
+    x: Any,
+    *,
+    axis: Any = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+    name: str = "x",
+) -> Setup:
+    """Everything a map checks on entry: the input (dtype policy), axes, temperature, mask.
+
+    Parameters
+    ----------
+    fn : str
+        The public function's name, used in every error message.
+    x : array_like
+        The input; ``name`` is what messages call it.
+    axis, temperature, where, dtype
+        As the public maps take them (see :func:`softmaxkit.softmax`).
+
+    Returns
+    -------
+    Setup
+        The validated record.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = setup("softmax", np.zeros((2, 3), np.float32), temperature=0)
+    >>> s.axes, s.temp.kind, s.compute_dtype, s.out_dtype
+    ((1,), 'zero', <class 'numpy.float64'>, dtype('float32'))
+    """
+    prep = prepare(x, name=name, dtype=dtype, fn=fn)
     raw = prep.raw
     axes = normalize_axis(axis, raw.ndim, fn=fn)
     shape = tuple(raw.shape)
@@ -365,7 +426,7 @@ def setup_map(
         temperature, prep.xp, reduced_shape(shape, axes), prep.compute_dtype, device, fn=fn
     )
     mask = prepare_mask(where, prep.xp, shape, device, fn=fn)
-    return prep, axes, temp, mask
+    return Setup(prep.xp, raw, prep.compute_dtype, prep.out_dtype, fn, axes, temp, mask)
 
 
 def check_out(out: Any, raw: Array, shape: tuple[int, ...], dtype: Any, *, fn: str) -> Any:
@@ -382,7 +443,7 @@ def check_out(out: Any, raw: Array, shape: tuple[int, ...], dtype: Any, *, fn: s
         )
     if tuple(out.shape) != tuple(shape):
         raise ValueError(f"{fn}: out has shape {tuple(out.shape)}, expected {tuple(shape)}")
-    if out.dtype.kind != "f" and _dtype_name(out.dtype) != "bfloat16":
+    if out.dtype.kind != "f" and dtype_name(out.dtype) != "bfloat16":
         raise TypeError(f"{fn}: out must have a real floating dtype, got {out.dtype}")
     if dtype is not None and np.dtype(dtype) != out.dtype:
         raise TypeError(f"{fn}: out has dtype {out.dtype} but dtype={dtype!r} was asked for")
@@ -414,3 +475,27 @@ def finish(xp: Any, a: Array, out_dtype: Any) -> Array:
     if a.dtype != out_dtype:
         a = xp.astype(a, out_dtype)
     return a
+
+
+def single_axis(axis: Any, ndim: int, *, fn: str, why: str) -> int:
+    """An axis that must be one integer (a position along it is meaningful)."""
+    if ndim == 0:
+        raise ValueError(f"{fn}: the input must have at least one dimension ({why})")
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
+    if axis is None or isinstance(axis, (tuple, list)):
+        raise ValueError(f"{fn}: axis must be a single integer ({why}), got {axis!r}")
+    return normalize_axis(axis, ndim, fn=fn)[0]
+
+
+def index_in(value: Any, n: int, *, fn: str, name: str, what: str) -> int:
+    """An integer position in ``[-n, n-1]``, normalised to ``[0, n-1]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fn}: {name} must be an integer, got {value!r}")
+    v = int(value)
+    if not -n <= v < n:
+        raise ValueError(
+            f"{fn}: {name}={v} is out of range for {what} of length {n}; "
+            f"expected an integer in [{-n}, {n - 1}]"
+        )
+    return v % n

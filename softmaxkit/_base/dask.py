@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from softmaxkit._core import Prepared, Temperature
+from softmaxkit._base.core import Prepared, Temperature
 
 
 def is_dask(x: Any) -> bool:
@@ -32,7 +32,7 @@ def _temperature_arg(temp: Temperature) -> Any:
 
 
 def blockwise(
-    name: str | Callable[..., Any],
+    fn: Callable[..., Any],
     prep: Prepared,
     axes: tuple[int, ...],
     temp: Temperature,
@@ -44,17 +44,17 @@ def blockwise(
     sign: bool = False,
     **fixed: Any,
 ) -> Any:
-    """Apply a public map to every block of whole rows of the Dask array ``prep.raw``.
+    """Apply a public map ``fn`` to every block of whole rows of the Dask array ``prep.raw``.
 
-    ``name`` names a map of :mod:`softmaxkit.maps`, or is the public function itself (the
-    sparse maps); ``fixed`` are further keywords passed to it unchanged (e.g. ``alpha``).
+    ``fn`` is the public function itself (the caller hands itself down, so this floor never
+    looks a map up by name); ``fixed`` are further keywords passed to it unchanged
+    (e.g. ``alpha``).
 
     For logsumexp, ``return_sign`` is the caller's flag (it changes the values where the
     weighted sum is negative) and ``sign=True`` returns the sign array instead of the values.
     """
     import dask.array as da
 
-    from softmaxkit import maps
 
     x = prep.raw
     whole = {a: -1 for a in axes}
@@ -72,7 +72,6 @@ def blockwise(
         t_chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
         extras.append(t.rechunk(t_chunks))
         names.append("temperature")
-    fn = getattr(maps, name) if isinstance(name, str) else name
     name = fn.__name__
     out_dtype = prep.out_dtype
 

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from softmaxkit._core import Prepared, Temperature
-from softmaxkit._kernel import (
+from softmaxkit._base.core import Prepared, Temperature
+from softmaxkit._base.kernel import (
     divide_dw,
     log_softmax_generic,
     logsumexp_generic,

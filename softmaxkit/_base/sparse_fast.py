@@ -51,8 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from softmaxkit import _fast
-from softmaxkit._core import Prepared, Temperature
+from softmaxkit._base import fast as _fast
+from softmaxkit._base.core import Prepared, Temperature
 
 _BLOCK = 1 << 17  # elements per block (as in _fast): big enough to amortise Python overhead
 _FLOOR = -2.0  # the generic solvers' floor: below every threshold
@@ -415,9 +415,10 @@ def profile(x: np.ndarray, *, alpha: float, method: str = "bisect",
     >>> stats["mean_candidates"], stats["max_iterations"]
     (2.5, 4)
     """
-    from softmaxkit._core import setup_map
+    from softmaxkit._base.core import setup
 
-    prep, axes, temp, mask = setup_map("entmax", x, -1, temperature, None, None)
+    prep = setup("entmax", x, axis=-1, temperature=temperature)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
     stats = Stats()
     if solve(prep, axes, temp, mask, alpha, method, _FULL_BISECTION, stats) is None:
         raise ValueError("profile: the fast path does not cover this input")
