@@ -68,6 +68,9 @@ from softmaxkit.compositions import (
     replace_zeros,
 )
 from softmaxkit.derivatives import (
+    alpha_relu_jacobian,
+    alpha_relu_jvp,
+    alpha_relu_vjp,
     base_logits_hessian,
     base_logits_jacobian,
     base_logits_jvp,
@@ -76,6 +79,15 @@ from softmaxkit.derivatives import (
     base_softmax_jacobian,
     base_softmax_jvp,
     base_softmax_vjp,
+    entmax15_hessian,
+    entmax15_jacobian,
+    entmax15_jvp,
+    entmax15_vjp,
+    entmax_alpha_derivative,
+    entmax_hessian,
+    entmax_jacobian,
+    entmax_jvp,
+    entmax_vjp,
     hardmax_hessian,
     hardmax_jacobian,
     hardmax_jvp,
@@ -99,6 +111,10 @@ from softmaxkit.derivatives import (
     softmax_jacobian,
     softmax_jvp,
     softmax_vjp,
+    sparsemax_hessian,
+    sparsemax_jacobian,
+    sparsemax_jvp,
+    sparsemax_vjp,
     vjp,
 )
 from softmaxkit.inverse import (
@@ -126,28 +142,7 @@ from softmaxkit.mlogit import (
     SeparationWarning,
 )
 from softmaxkit.simplex import minimize_on_simplex
-from softmaxkit.sparse import (
-    alpha_relu,
-    alpha_relu_jacobian,
-    alpha_relu_jvp,
-    alpha_relu_vjp,
-    entmax,
-    entmax15,
-    entmax15_hessian,
-    entmax15_jacobian,
-    entmax15_jvp,
-    entmax15_vjp,
-    entmax_alpha_derivative,
-    entmax_hessian,
-    entmax_jacobian,
-    entmax_jvp,
-    entmax_vjp,
-    sparsemax,
-    sparsemax_hessian,
-    sparsemax_jacobian,
-    sparsemax_jvp,
-    sparsemax_vjp,
-)
+from softmaxkit.sparse import alpha_relu, entmax, entmax15, sparsemax
 
 __all__ = [
     "ConvergenceWarning",

@@ -48,13 +48,15 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from softmaxkit._base.arrays import device_of, first_index, host_copy
 from softmaxkit._base.core import (
+    Setup,
     dtype_name,
     finish,
-    host_copy,
     is_lazy,
     prepare,
     quiet,
+    setup,
     single_axis,
 )
 from softmaxkit._base.errors import InvalidProbabilityError
@@ -165,13 +167,15 @@ def convert_energy(values: Any, from_units: str, to_units: str) -> Any:
 
 @dataclass
 class _Setup:
-    """Validated arguments with the state axis moved last and the temperature broadcast.
+    """The energies' entry record (:class:`Setup`, the state axis reduced) composed with what a
+    Boltzmann reading adds: the unit, the temperatures in kelvin, the degeneracies, and the
+    layout with the state axis moved last.
 
     ``e`` has shape ``batch + (n,)``, where ``batch`` broadcasts the energies' other axes with
     the temperature's shape; ``kT`` is a float or an array of shape ``batch + (1,)``.
     """
 
-    xp: Any
+    entry: Setup  # the energies (or populations) as given, validated by setup()
     e: Array
     lg: Array | None  # log g (0 where g == 0: those states are masked), or None
     adm: Array | None  # admissible states: where= and g > 0
@@ -179,9 +183,18 @@ class _Setup:
     kT: float | Array
     k: float
     units: str
-    out_dtype: Any
     axis_out: int
     batch: tuple[int, ...]
+
+    @property
+    def xp(self) -> Any:
+        """The energies' array namespace."""
+        return self.entry.xp
+
+    @property
+    def out_dtype(self) -> Any:
+        """The dtype of the results."""
+        return self.entry.out_dtype
 
     def back(self, a: Array) -> Array:
         """A per-state result (state axis last) in the caller's layout and dtype."""
@@ -237,7 +250,7 @@ def _temperature_values(temperature: Any, fn: str) -> Any:
 
 def _as_xp(xp: Any, a: Any, like: Array) -> Array:
     """``a`` (NumPy or ``xp``) as an ``xp`` array on ``like``'s device and dtype."""
-    dev = array_api_compat.device(like)
+    dev = device_of(like)
     if isinstance(a, np.ndarray) and not isinstance(like, np.ndarray):
         return xp.asarray(a, dtype=like.dtype, device=dev)
     return xp.astype(xp.asarray(a), like.dtype)
@@ -271,6 +284,12 @@ def _degeneracies(xp: Any, g: Any, e: Array, fn: str) -> Array:
 
 
 def _mask(xp: Any, where: Any, e: Array, fn: str) -> Array:
+    """The states taking part, broadcast to the energies' shape.
+
+    Kept beside :func:`setup` rather than passed to it: its messages name the energies
+    ("the energies' shape"), where setup's mask check says "the input", and the readings'
+    messages do not change.
+    """
     if isinstance(where, (list, tuple, bool, np.bool_)):
         where = np.asarray(where)
     if not array_api_compat.is_array_api_obj(where) or dtype_name(where.dtype) not in (
@@ -289,7 +308,7 @@ def _mask(xp: Any, where: Any, e: Array, fn: str) -> Array:
             f"shape {shape}"
         )
     if isinstance(where, np.ndarray) and not isinstance(e, np.ndarray):
-        where = xp.asarray(where, device=array_api_compat.device(e))
+        where = xp.asarray(where, device=device_of(e))
     return xp.broadcast_to(where, shape)
 
 
@@ -304,13 +323,18 @@ def _setup(
     *,
     name: str = "energies",
 ) -> _Setup:
+    """Validate a Boltzmann reading's arguments; the energies and their axis through
+    :func:`setup`, the physics (unit, kelvin, degeneracies) here."""
     u = _unit(units, fn)
     k = _k_table()[u]
     t_in = _temperature_values(temperature, fn)
+    # The state axis is checked first (its message is the precise one); it needs the energies'
+    # dimensions, hence the early prepare (setup repeats it on the array).
     prep = prepare(energies, name=name, fn=fn)
-    xp = prep.xp
-    e = prep.x
-    a = single_axis(axis, e.ndim, fn=fn, why="the states lie along it")
+    a = single_axis(axis, prep.raw.ndim, fn=fn, why="the states lie along it")
+    entry = setup(fn, prep.raw, axis=a, name=name)
+    xp = entry.xp
+    e = entry.x
     g = None if degeneracies is None else _degeneracies(xp, degeneracies, e, fn)
     mask = None if where is None else _mask(xp, where, e, fn)
     if a != e.ndim - 1:
@@ -349,7 +373,7 @@ def _setup(
         lg = xp.where(pos, xp.log(xp.where(pos, g, one)), 0.0 * one)
         adm = pos if mask is None else (mask & pos)
     axis_out = a + (len(out_batch) - len(batch))
-    return _Setup(xp, e, lg, adm, t, kT, k, u, prep.out_dtype, axis_out, out_batch)
+    return _Setup(entry, e, lg, adm, t, kT, k, u, axis_out, out_batch)
 
 
 # --------------------------------------------------------------------------------------------
@@ -738,7 +762,7 @@ def thermodynamics(
     factor = k_out / s.k
     t = s.t
     t_arr = (
-        xp.full(tuple(log_z.shape), t, dtype=log_z.dtype, device=array_api_compat.device(log_z))
+        xp.full(tuple(log_z.shape), t, dtype=log_z.dtype, device=device_of(log_z))
         if isinstance(t, float)
         else t
     )
@@ -837,8 +861,8 @@ def energies_from_populations(
     xp = s.xp
     if s.lg is not None and not is_lazy(s.e):
         wrong = (s.adm is not None) & ~s.adm & (s.e > 0) if s.adm is not None else None
-        if wrong is not None and bool(xp.any(wrong)):
-            idx = tuple(int(i) for i in np.argwhere(host_copy(wrong))[0])
+        idx = None if wrong is None else first_index(xp, wrong)
+        if idx is not None:
             raise ValueError(
                 f"{fn}: p{list(idx)} = {float(host_copy(s.e)[idx])!r} is positive where the "
                 "state is absent (degeneracy 0 or where=False); an absent state has no "

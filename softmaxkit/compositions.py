@@ -41,18 +41,25 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from softmaxkit._base.arrays import delete, first_index, rany, rsum
+from softmaxkit._base.arrays import (
+    delete,
+    device_of,
+    first_index,
+    host_copy,
+    rany,
+    rsum,
+    take,
+)
 from softmaxkit._base.core import (
-    Prepared,
+    Setup,
     dtype_name,
     finish,
     full_like_scalar,
-    host_copy,
     index_in,
     is_lazy,
-    normalize_axis,
     prepare,
     quiet,
+    setup,
     single_axis,
 )
 from softmaxkit._base.errors import InvalidCompositionError, fmt_value, position, row_position
@@ -84,6 +91,17 @@ BASIS_ATOL = 1e-6
 # --------------------------------------------------------------------------------------------
 
 
+def _along(fn: str, x: Any, axis: Any, *, why: str, name: str, dtype: Any) -> tuple[Setup, int]:
+    """:func:`setup` of a transform along one axis; returns (setup, axis).
+
+    The single axis is checked first (its message is the precise one); it needs the input's
+    dimensions, hence the early prepare (setup repeats it on the array).
+    """
+    prep = prepare(x, name=name, dtype=dtype, fn=fn)
+    ax = single_axis(axis, prep.raw.ndim, fn=fn, why=why)
+    return setup(fn, prep.raw, axis=ax, dtype=dtype, name=name), ax
+
+
 def _n_parts(fn: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     n = math.prod(shape[a] for a in axes)
     if n == 0:
@@ -99,8 +117,7 @@ _ZERO_ADVICE = "replace the zeros first, e.g. with replace_zeros(x)"
 
 def _check_parts(
     fn: str,
-    prep: Prepared,
-    axes: tuple[int, ...],
+    s: Setup,
     *,
     zeros: str = "allow",
     reference: tuple[int, int] | None = None,
@@ -109,17 +126,16 @@ def _check_parts(
 
     ``zeros="raise"`` also rejects any zero part (ilr); ``reference=(axis, r)`` rejects a zero
     at position ``r`` (alr). Raises :class:`InvalidCompositionError` naming the first offender.
-    For a
-    lazy array nothing is inspected and the rows that fail are returned (to be set to NaN).
+    For a lazy array nothing is inspected and the rows that fail are returned (to be set to
+    NaN).
     """
-    xp, raw = prep.xp, prep.raw
-    x = prep.x
+    xp, raw, axes = s.xp, s.raw, s.axes
+    x = s.x
     total = rsum(xp, x, axes)
     ref_slice = None
     if reference is not None:
         ax, r = reference
-        key = tuple(slice(r, r + 1) if k == ax else slice(None) for k in range(x.ndim))
-        ref_slice = x[key]
+        ref_slice = take(xp, x, ax, r)
     if is_lazy(raw):
         bad = rany(xp, ~(x >= 0) | xp.isinf(x), axes) | ~(total > 0)
         if zeros == "raise":
@@ -232,14 +248,13 @@ def closure(x: Any, /, *, axis: int | tuple[int, ...] | None = -1, dtype: Any = 
            [0.4, 0.4, 0.2]])
     """
     fn = "closure"
-    prep = prepare(x, name="x", dtype=dtype, fn=fn)
-    xp = prep.xp
-    axes = normalize_axis(axis, prep.raw.ndim, fn=fn)
-    _n_parts(fn, tuple(prep.raw.shape), axes)
-    bad = _check_parts(fn, prep, axes)
-    xc = prep.x
+    s = setup(fn, x, axis=axis, dtype=dtype)
+    xp, axes = s.xp, s.axes
+    _n_parts(fn, s.shape, axes)
+    bad = _check_parts(fn, s)
+    xc = s.x
     out = xc / rsum(xp, xc, axes)
-    return finish(xp, _nan_rows(xp, out, bad), prep.out_dtype)
+    return finish(xp, _nan_rows(xp, out, bad), s.out_dtype)
 
 
 @quiet
@@ -292,13 +307,11 @@ def replace_zeros(x: Any, /, *, delta: Any = None, axis: int = -1, dtype: Any = 
     array([0.7425, 0.01  , 0.2475])
     """
     fn = "replace_zeros"
-    prep = prepare(x, name="x", dtype=dtype, fn=fn)
-    xp, raw = prep.xp, prep.raw
-    ax = single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
-    axes = (ax,)
-    n = _n_parts(fn, tuple(raw.shape), axes)
-    bad = _check_parts(fn, prep, axes)
-    xc = prep.x
+    s, _ = _along(fn, x, axis, why="a composition lies along it", name="x", dtype=dtype)
+    xp, axes = s.xp, s.axes
+    n = _n_parts(fn, s.shape, axes)
+    bad = _check_parts(fn, s)
+    xc = s.x
     d = _parse_delta(fn, delta, n, xp, xc)
     zero = xc == 0
     d_arr = full_like_scalar(xp, xc, d) if isinstance(d, float) else d
@@ -308,9 +321,9 @@ def replace_zeros(x: Any, /, *, delta: Any = None, axis: int = -1, dtype: Any = 
         idx = first_index(xp, ~(keep > 0))
         if idx is not None:
             k = int(host_copy(rsum(xp, xp.astype(zero, xc.dtype), axes))[idx])
-            s = float(host_copy(taken)[idx])
+            mass = float(host_copy(taken)[idx])
             reason = (
-                f"the {k} zero part{'s' * (k != 1)} would take {s:.6g} of the mass (>= 1) with "
+                f"the {k} zero part{'s' * (k != 1)} would take {mass:.6g} of the mass (>= 1) with "
                 "this delta, leaving nothing for the others; use a smaller delta"
             )
             raise InvalidCompositionError(
@@ -321,7 +334,7 @@ def replace_zeros(x: Any, /, *, delta: Any = None, axis: int = -1, dtype: Any = 
         bad = bad | ~(keep > 0)
     p = xc / rsum(xp, xc, axes)
     out = xp.where(zero, d_arr, keep * p)
-    return finish(xp, _nan_rows(xp, out, bad), prep.out_dtype)
+    return finish(xp, _nan_rows(xp, out, bad), s.out_dtype)
 
 
 def _parse_delta(fn: str, delta: Any, n: int, xp: Any, like: Array) -> float | Array:
@@ -353,7 +366,7 @@ def _parse_delta(fn: str, delta: Any, n: int, xp: Any, like: Array) -> float | A
         raise ValueError(
             f"{fn}: delta{idx} = {float(arr[tuple(idx)])!r} is invalid; expected numbers in (0, 1)"
         )
-    return xp.asarray(arr, dtype=like.dtype, device=array_api_compat.device(like))
+    return xp.asarray(arr, dtype=like.dtype, device=device_of(like))
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,11 +427,10 @@ def clr(x: Any, /, *, axis: int | tuple[int, ...] | None = -1, dtype: Any = None
     array([-0.69314718,        -inf,  0.69314718])
     """
     fn = "clr"
-    prep = prepare(x, name="x", dtype=dtype, fn=fn)
-    axes = normalize_axis(axis, prep.raw.ndim, fn=fn)
-    _n_parts(fn, tuple(prep.raw.shape), axes)
-    _check_parts(fn, prep, axes)  # lazy rows that fail come out NaN from inverse_softmax
-    return inverse_softmax(prep.raw, axis=axes, gauge="center", normalize=True, dtype=dtype)
+    s = setup(fn, x, axis=axis, dtype=dtype)
+    _n_parts(fn, s.shape, s.axes)
+    _check_parts(fn, s)  # lazy rows that fail come out NaN from inverse_softmax
+    return inverse_softmax(s.raw, axis=s.axes, gauge="center", normalize=True, dtype=dtype)
 
 
 @quiet
@@ -511,16 +523,14 @@ def alr(x: Any, /, *, reference: int = 0, axis: int = -1, dtype: Any = None) -> 
     array([-0.69314718,  0.40546511,  0.69314718])
     """
     fn = "alr"
-    prep = prepare(x, name="x", dtype=dtype, fn=fn)
-    xp, raw = prep.xp, prep.raw
-    ax = single_axis(axis, raw.ndim, fn=fn, why="the reference is a position along it")
-    n = _n_parts(fn, tuple(raw.shape), (ax,))
+    s, ax = _along(fn, x, axis, why="the reference is a position along it", name="x", dtype=dtype)
+    n = _n_parts(fn, s.shape, s.axes)
     r = index_in(reference, n, fn=fn, name="reference", what=f"axis {ax} of x")
-    _check_parts(fn, prep, (ax,), reference=(ax, r))
+    _check_parts(fn, s, reference=(ax, r))
     z = inverse_softmax(
-        raw, axis=ax, gauge="reference", reference=r, value=0.0, normalize=True, dtype=dtype
+        s.raw, axis=ax, gauge="reference", reference=r, value=0.0, normalize=True, dtype=dtype
     )
-    return delete(xp, z, ax, r)
+    return delete(s.xp, z, ax, r)
 
 
 @quiet
@@ -563,11 +573,10 @@ def alr_inv(z: Any, /, *, reference: int = 0, axis: int = -1, dtype: Any = None)
     array([0.2, 0.3, 0.4, 0.1])
     """
     fn = "alr_inv"
-    prep = prepare(z, name="z", dtype=dtype, fn=fn)
-    ax = single_axis(axis, prep.raw.ndim, fn=fn, why="the reference is a position along it")
-    n = int(prep.raw.shape[ax]) + 1
+    s, ax = _along(fn, z, axis, why="the reference is a position along it", name="z", dtype=dtype)
+    n = int(s.shape[ax]) + 1
     r = index_in(reference, n, fn=fn, name="reference", what=f"the output (axis {ax})")
-    return base_softmax(prep.raw, axis=ax, base=r, dtype=dtype)
+    return base_softmax(s.raw, axis=ax, base=r, dtype=dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -652,13 +661,13 @@ def check_ilr_basis(fn: str, basis: Any, n: int, xp: Any, like: Array) -> Array:
             "vectors (orthogonal to (1, ..., 1)), or the coordinates would depend on a constant "
             "that softmax forgets"
         )
-    return xp.asarray(b, dtype=like.dtype, device=array_api_compat.device(like))
+    return xp.asarray(b, dtype=like.dtype, device=device_of(like))
 
 
 def _helmert_forward(xp: Any, lc: Array) -> Array:
     """``lc @ ilr_basis(D).T`` along the last axis in O(D): cumulative sums, no D × D matrix."""
     n = int(lc.shape[-1])
-    dev = array_api_compat.device(lc)
+    dev = device_of(lc)
     i = np.arange(1, n, dtype=np.float64)
     head = lc[..., : n - 1]
     csum = xp.cumulative_sum(head, axis=-1)  # Σ_{k<i} l_k
@@ -670,7 +679,7 @@ def _helmert_forward(xp: Any, lc: Array) -> Array:
 def _helmert_backward(xp: Any, y: Array) -> Array:
     """``y @ ilr_basis(D)`` along the last axis in O(D) (D − 1 = y's length)."""
     m = int(y.shape[-1])
-    dev = array_api_compat.device(y)
+    dev = device_of(y)
     i = np.arange(1, m + 1, dtype=np.float64)
     w = y * xp.asarray(1.0 / np.sqrt(i * (i + 1.0)), dtype=y.dtype, device=dev)
     # z_k = Σ_{j≥k} w_j − sqrt(k/(k+1))·y_{k−1}: a reverse cumulative sum (0 at k = D − 1).
@@ -742,12 +751,11 @@ def ilr(x: Any, /, *, basis: Any = None, axis: int = -1, dtype: Any = None) -> A
     array([-0.49041463, -0.7768362 ,  0.49012907])
     """
     fn = "ilr"
-    prep = prepare(x, name="x", dtype=dtype, fn=fn)
-    xp, raw = prep.xp, prep.raw
-    ax = single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
-    n = _n_parts(fn, tuple(raw.shape), (ax,))
-    bad = _check_parts(fn, prep, (ax,), zeros="raise")
-    lc = inverse_softmax(raw, axis=ax, gauge="center", normalize=True, dtype=prep.compute_dtype)
+    s, ax = _along(fn, x, axis, why="a composition lies along it", name="x", dtype=dtype)
+    xp = s.xp
+    n = _n_parts(fn, s.shape, s.axes)
+    bad = _check_parts(fn, s, zeros="raise")
+    lc = inverse_softmax(s.raw, axis=ax, gauge="center", normalize=True, dtype=s.compute_dtype)
     lc = xp.moveaxis(lc, ax, -1)
     if basis is None:
         y = _helmert_forward(xp, lc)
@@ -757,7 +765,7 @@ def ilr(x: Any, /, *, basis: Any = None, axis: int = -1, dtype: Any = None) -> A
     y = xp.moveaxis(y, -1, ax)
     if bad is not None:
         y = _nan_rows(xp, y, bad)
-    return finish(xp, y, prep.out_dtype)
+    return finish(xp, y, s.out_dtype)
 
 
 @quiet
@@ -798,10 +806,9 @@ def ilr_inv(y: Any, /, *, basis: Any = None, axis: int = -1, dtype: Any = None) 
     array([0.34180297, 0.29672718, 0.22054469, 0.14092516])
     """
     fn = "ilr_inv"
-    prep = prepare(y, name="y", dtype=dtype, fn=fn)
-    xp, raw = prep.xp, prep.raw
-    ax = single_axis(axis, raw.ndim, fn=fn, why="a composition lies along it")
-    yc = xp.moveaxis(prep.x, ax, -1)
+    s, ax = _along(fn, y, axis, why="a composition lies along it", name="y", dtype=dtype)
+    xp = s.xp
+    yc = xp.moveaxis(s.x, ax, -1)
     n = int(yc.shape[-1]) + 1
     if basis is None:
         z = _helmert_backward(xp, yc)
@@ -809,4 +816,4 @@ def ilr_inv(y: Any, /, *, basis: Any = None, axis: int = -1, dtype: Any = None) 
         v = check_ilr_basis(fn, basis, n, xp, yc)
         z = xp.matmul(yc, v)
     z = xp.moveaxis(z, -1, ax)
-    return softmax(z, axis=ax, dtype=prep.out_dtype)
+    return softmax(z, axis=ax, dtype=s.out_dtype)

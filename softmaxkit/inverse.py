@@ -50,19 +50,17 @@ from softmaxkit._base.arrays import (
     take,
 )
 from softmaxkit._base.core import (
-    Prepared,
+    Setup,
     Temperature,
     dtype_name,
     finish,
     full_like_scalar,
     index_in,
     is_lazy,
-    normalize_axis,
-    parse_temperature,
     prepare,
-    prepare_mask,
     quiet,
     reduced_shape,
+    setup,
     single_axis,
     squeeze_axes,
 )
@@ -89,29 +87,17 @@ CONVENTIONS = ("free", "tfp")
 _ATOL_FACTOR = 4.0
 
 
-
-
 # --------------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------------
 
 
-def _invertible_temperature(
-    temperature: Any,
-    xp: Any,
-    shape: tuple[int, ...],
-    dtype: Any,
-    device: Any,
-    *,
-    fn: str,
-    lazy: bool,
-) -> float | Array:
-    """A finite positive temperature (a float or an array of the reduced shape).
+def _invertible(temp: Temperature, xp: Any, *, fn: str, lazy: bool) -> float | Array:
+    """The parsed temperature as a finite positive float or an array of the reduced shape.
 
     At T = 0 softmax is hardmax and at T = inf the uniform distribution: both forget the
     logits, so no inverse exists there.
     """
-    temp: Temperature = parse_temperature(temperature, xp, shape, dtype, device, fn=fn)
     hint = "the map is not invertible at that temperature"
     if temp.kind == "one":
         return 1.0
@@ -154,52 +140,37 @@ def _log_t(xp: Any, t: float | Array) -> float | Array:
 
 @dataclass
 class _LogP:
-    """Validated probabilities, as logs."""
+    """Validated probabilities, as logs, with the :class:`Setup` they were checked under."""
 
-    prep: Prepared
-    axes: tuple[int, ...]
+    entry: Setup  # p's entry record: namespace, dtypes, reduced axes, mask
     t: float | Array  # finite positive temperature, float or reduced-shape array
     logp: Array  # log p in the compute dtype; −inf at zeros and masked entries
     finite: Array  # logp > −inf
     lazy: bool
-    mask: Array | None
     bad_rows: Array | None  # lazy input: rows that failed a check, to be set to NaN
 
 
 def _validated_log(
     fn: str,
-    prep: Prepared,
+    s: Setup,
     *,
-    axis: Any,
-    temperature: Any,
-    where: Any,
     atol: Any,
     normalize: bool,
     advice_sum: str,
 ) -> _LogP:
-    """Check ``p`` (entries, row sums, temperature, mask) and return its logs."""
-    xp, raw = prep.xp, prep.raw
-    axes = normalize_axis(axis, raw.ndim, fn=fn)
-    shape = tuple(raw.shape)
+    """Check ``p`` (entries, row sums, an invertible temperature) and return its logs."""
+    xp, raw, axes, mask = s.xp, s.raw, s.axes, s.mask
+    shape = s.shape
     lazy = is_lazy(raw)
-    dev = device_of(raw)
-    t = _invertible_temperature(
-        temperature,
-        xp,
-        reduced_shape(shape, axes),
-        prep.compute_dtype,
-        dev,
-        fn=fn,
-        lazy=lazy,
-    )
-    mask = prepare_mask(where, xp, shape, dev, fn=fn)
+    dev = s.device
+    t = _invertible(s.temp, xp, fn=fn, lazy=lazy)
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"{fn}: normalize must be True or False, got {normalize!r}")
     in_name = dtype_name(raw.dtype)
     eps_name = in_name if in_name.startswith("float") or in_name == "bfloat16" else None
-    tol = _tolerance(fn, atol, eps_name or dtype_name(prep.out_dtype), shape, axes)
+    tol = _tolerance(fn, atol, eps_name or dtype_name(s.out_dtype), shape, axes)
 
-    pc = prep.x
+    pc = s.x
     zero = full_like_scalar(xp, pc, 0.0)
     if mask is not None:
         # Masked entries take no part: whatever they hold is ignored.
@@ -223,7 +194,7 @@ def _validated_log(
     pos = pc > 0
     one = full_like_scalar(xp, pc, 1.0)
     logp = xp.where(pos, xp.log(xp.where(pos, pc, one)), full_like_scalar(xp, pc, -math.inf))
-    return _LogP(prep, axes, t, logp, pos, lazy, mask, bad_rows)
+    return _LogP(s, t, logp, pos, lazy, bad_rows)
 
 
 def _tolerance(
@@ -365,52 +336,33 @@ def _parse_value(
 # --------------------------------------------------------------------------------------------
 
 
-def _inverse(
-    fn: str,
-    p: Any,
-    *,
-    axis: Any,
-    temperature: Any,
-    gauge: str,
-    reference: Any,
-    value: Any,
-    atol: Any,
-    normalize: bool,
-    where: Any,
-    dtype: Any,
-    reference_name: str = "reference",
-    advice_sum: str = "pass normalize=True to divide each row by its sum, or a larger atol",
-    advice_reference: str = "use gauge='center', or a reference where every row is positive",
-) -> tuple[Any, Array, Any]:
-    """inverse_softmax in the compute dtype; returns (namespace, x, output dtype)."""
+def _check_gauge(fn: str, gauge: Any) -> str:
     if not isinstance(gauge, str) or gauge not in GAUGES:
         valid = ", ".join(repr(g) for g in GAUGES)
         raise ValueError(f"{fn}: gauge={gauge!r} is not a gauge; expected one of {valid}")
-    prep = prepare(p, name="p", dtype=dtype, fn=fn)
-    ref_axis, ref = None, 0
-    if gauge == "reference":
-        # Checked before the data: cheap, and a common mistake.
-        ref_axis = single_axis(
-            axis, prep.raw.ndim, fn=fn, why=f"the {reference_name} is a position along it"
-        )
-        ref = index_in(
-            reference,
-            int(prep.raw.shape[ref_axis]),
-            fn=fn,
-            name=reference_name,
-            what=f"axis {ref_axis} of p",
-        )
-    lp = _validated_log(
-        fn,
-        prep,
-        axis=axis,
-        temperature=temperature,
-        where=where,
-        atol=atol,
-        normalize=normalize,
-        advice_sum=advice_sum,
-    )
-    xp, axes, t, logp, finite = lp.prep.xp, lp.axes, lp.t, lp.logp, lp.finite
+    return gauge
+
+
+def _inverse(
+    fn: str,
+    s: Setup,
+    *,
+    gauge: str,
+    ref: tuple[int, int] | None,
+    value: Any,
+    atol: Any,
+    normalize: bool,
+    reference_name: str = "reference",
+    advice_sum: str = "pass normalize=True to divide each row by its sum, or a larger atol",
+    advice_reference: str = "use gauge='center', or a reference where every row is positive",
+) -> Array:
+    """inverse_softmax of the validated input ``s``, in the compute dtype.
+
+    ``ref`` is ``(axis, index)`` of the reference entry for ``gauge="reference"`` (checked by
+    the caller against ``p``'s shape), else None.
+    """
+    lp = _validated_log(fn, s, atol=atol, normalize=normalize, advice_sum=advice_sum)
+    xp, axes, t, logp, finite = s.xp, s.axes, lp.t, lp.logp, lp.finite
     shape = tuple(logp.shape)
     red = reduced_shape(shape, axes)
     val = _parse_value(fn, value, xp, red, logp, lp.lazy)
@@ -434,14 +386,15 @@ def _inverse(
         # the row total's log when normalising), from the library's accurate logsumexp.
         m = logsumexp(logp, axis=axes, keepdims=True) if axes else logp
     else:  # reference
-        assert ref_axis is not None  # set above for this gauge
-        m = take(xp, logp, ref_axis, ref)
+        assert ref is not None  # checked by the caller for this gauge
+        ref_axis, ref_index = ref
+        m = take(xp, logp, ref_axis, ref_index)
         if not lp.lazy:
             idx = first_index(xp, ~(m > -math.inf))
             if idx is not None:
-                full = tuple(ref if k == ref_axis else i for k, i in enumerate(idx))
+                full = tuple(ref_index if k == ref_axis else i for k, i in enumerate(idx))
                 state = "= 0"
-                if lp.mask is not None and not bool(host_copy(lp.mask)[full]):
+                if s.mask is not None and not bool(host_copy(s.mask)[full]):
                     state = "is masked"
                 consequence = (
                     "the log-odds against the base do not exist"
@@ -449,7 +402,7 @@ def _inverse(
                     else "its logit would be -inf, and no constant makes it finite"
                 )
                 reason = (
-                    f"{position('p', full)} {state} at the {reference_name} index {ref} "
+                    f"{position('p', full)} {state} at the {reference_name} index {ref_index} "
                     f"(row {row_position('p', full, axes)}): {consequence}"
                 )
                 raise InvalidProbabilityError(
@@ -466,7 +419,7 @@ def _inverse(
     x = xp.where(finite, x, full_like_scalar(xp, x, -math.inf))
     if lp.bad_rows is not None:
         x = xp.where(lp.bad_rows, full_like_scalar(xp, x, math.nan), x)
-    return xp, x, lp.prep.out_dtype
+    return x
 
 
 @quiet
@@ -590,20 +543,22 @@ def inverse_softmax(
     array([0.25, 0.25, 0.5 ])
     """
     fn = "inverse_softmax"
-    xp, x, out_dtype = _inverse(
-        fn,
-        p,
-        axis=axis,
-        temperature=temperature,
-        gauge=gauge,
-        reference=reference,
-        value=value,
-        atol=atol,
-        normalize=normalize,
-        where=where,
-        dtype=dtype,
-    )
-    return finish(xp, x, out_dtype)
+    _check_gauge(fn, gauge)
+    ref = None
+    if gauge == "reference":
+        # Checked before the other arguments and the data: cheap, and a common mistake. The
+        # position needs p's shape, hence the early prepare (setup repeats it on the array).
+        prep = prepare(p, name="p", dtype=dtype, fn=fn)
+        ref_axis = single_axis(
+            axis, prep.raw.ndim, fn=fn, why="the reference is a position along it"
+        )
+        n = int(prep.raw.shape[ref_axis])
+        what = f"axis {ref_axis} of p"
+        ref = (ref_axis, index_in(reference, n, fn=fn, name="reference", what=what))
+        p, axis = prep.raw, ref_axis
+    s = setup(fn, p, axis=axis, temperature=temperature, where=where, dtype=dtype, name="p")
+    x = _inverse(fn, s, gauge=gauge, ref=ref, value=value, atol=atol, normalize=normalize)
+    return finish(s.xp, x, s.out_dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,17 +567,34 @@ def inverse_softmax(
 
 
 def _base_setup(
-    fn: str, z: Any, axis: Any, base: Any, dtype: Any, *, name: str, grow: int
-) -> tuple[Prepared, int, int, int]:
-    """Prepare ``z`` (or ``p``); returns (prepared, axis, length n of the simplex side, base)."""
-    prep = prepare(z, name=name, dtype=dtype, fn=fn)
+    fn: str,
+    x: Any,
+    *,
+    axis: Any,
+    base: Any,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+    name: str,
+    grow: int,
+) -> tuple[Setup, int, int, int]:
+    """The entry check of the base-state maps: the one state axis and the base position on
+    it, then :func:`setup` over that axis.
+
+    ``x`` is ``z`` (``grow=1``: the output has one more entry) or ``p`` (``grow=0``). Returns
+    (the setup, the axis, the length n of the simplex side, the base index in ``[0, n)``).
+    """
+    # The axis and the base are checked first (their messages are the precise ones); they need
+    # the input's shape, hence the early prepare (setup repeats it on the array).
+    prep = prepare(x, name=name, dtype=dtype, fn=fn)
     ax = single_axis(axis, prep.raw.ndim, fn=fn, why="the base state is a position along it")
     n = int(prep.raw.shape[ax]) + grow
     if n < 1:
         raise ValueError(f"{fn}: {name} has length 0 along axis {ax}; a simplex needs n >= 1")
     side = "the output" if grow else "p"
     b = index_in(base, n, fn=fn, name="base", what=f"{side} (axis {ax})")
-    return prep, ax, n, b
+    s = setup(fn, prep.raw, axis=ax, temperature=temperature, where=where, dtype=dtype, name=name)
+    return s, ax, n, b
 
 
 @quiet
@@ -692,20 +664,18 @@ def base_softmax(
     array([1., 0., 0.])
     """
     fn = "base_softmax"
-    prep, ax, _, b = _base_setup(fn, z, axis, base, dtype, name="z", grow=1)
-    xp, raw = prep.xp, prep.raw
-    shape = tuple(raw.shape)
-    # Validate here so that errors name this function; softmax re-parses the same values.
-    parse_temperature(
-        temperature, xp, reduced_shape(shape, (ax,)), prep.compute_dtype, device_of(raw), fn=fn
+    # Validated here so that errors name this function; softmax re-parses the same values.
+    s, ax, _, b = _base_setup(
+        fn, z, axis=axis, base=base, temperature=temperature, where=where, dtype=dtype,
+        name="z", grow=1,
     )
-    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
+    xp, mask = s.xp, s.mask
     # 0 is exact in every dtype, so the fixed state is inserted before any conversion and
     # softmax applies the library's dtype policy to the whole row.
-    x = insert(xp, raw, ax, b, 0)
+    x = insert(xp, s.raw, ax, b, 0)
     if mask is not None:
         mask = insert(xp, mask, ax, b, True)
-    return softmax(x, axis=ax, temperature=temperature, where=mask, dtype=prep.out_dtype)
+    return softmax(x, axis=ax, temperature=temperature, where=mask, dtype=s.out_dtype)
 
 
 @quiet
@@ -769,23 +739,21 @@ def base_logits(
     array([0.5 , 0.25, 0.  , 0.25])
     """
     fn = "base_logits"
-    _, ax, _, b = _base_setup(fn, p, axis, base, dtype, name="p", grow=0)
-    xp, x, out_dtype = _inverse(
+    s, ax, _, b = _base_setup(
+        fn, p, axis=axis, base=base, temperature=temperature, dtype=dtype, name="p", grow=0
+    )
+    x = _inverse(
         fn,
-        p,
-        axis=ax,
-        temperature=temperature,
+        s,
         gauge="reference",
-        reference=b,
+        ref=(ax, b),
         value=0.0,
         atol=atol,
         normalize=normalize,
-        where=None,
-        dtype=dtype,
         reference_name="base",
         advice_reference="choose as base a state with positive probability in every row",
     )
-    return finish(xp, delete(xp, x, ax, b), out_dtype)
+    return finish(s.xp, delete(s.xp, x, ax, b), s.out_dtype)
 
 
 def _convention(fn: str, convention: Any) -> str:
@@ -884,22 +852,15 @@ def base_softmax_log_det_jacobian(
     """
     fn = "base_softmax_log_det_jacobian"
     conv = _convention(fn, convention)
-    prep, ax, n, b = _base_setup(fn, z, axis, base, None, name="z", grow=1)
-    xp, raw = prep.xp, prep.raw
-    shape = tuple(raw.shape)
-    t = _invertible_temperature(
-        temperature,
-        xp,
-        reduced_shape(shape, (ax,)),
-        prep.compute_dtype,
-        device_of(raw),
-        fn=fn,
-        lazy=is_lazy(raw),
+    s, ax, n, b = _base_setup(
+        fn, z, axis=axis, base=base, temperature=temperature, name="z", grow=1
     )
-    x = insert(xp, prep.x, ax, b, 0)
-    logp = log_softmax(x, axis=ax, temperature=temperature, dtype=prep.compute_dtype)
+    xp = s.xp
+    t = _invertible(s.temp, xp, fn=fn, lazy=is_lazy(s.raw))
+    x = insert(xp, s.x, ax, b, 0)
+    logp = log_softmax(x, axis=ax, temperature=temperature, dtype=s.compute_dtype)
     out = xp.sum(logp, axis=ax) + _log_det_terms(xp, t, n, conv, ax)
-    out = finish(xp, out, prep.out_dtype)
+    out = finish(xp, out, s.out_dtype)
     if isinstance(out, np.ndarray) and out.ndim == 0:
         out = out[()]
     return out
@@ -953,18 +914,17 @@ def base_logits_log_det_jacobian(
     """
     fn = "base_logits_log_det_jacobian"
     conv = _convention(fn, convention)
-    prep, ax, n, b = _base_setup(fn, p, axis, base, None, name="p", grow=0)
+    s, ax, n, b = _base_setup(
+        fn, p, axis=axis, base=base, temperature=temperature, name="p", grow=0
+    )
     lp = _validated_log(
         fn,
-        prep,
-        axis=ax,
-        temperature=temperature,
-        where=None,
+        s,
         atol=atol,
         normalize=normalize,
         advice_sum="pass normalize=True to divide each row by its sum, or a larger atol",
     )
-    xp, logp = lp.prep.xp, lp.logp
+    xp, logp = s.xp, lp.logp
     no_base = ~(take(xp, logp, ax, b) > -math.inf)
     if not lp.lazy:
         idx = first_index(xp, no_base)
@@ -984,7 +944,7 @@ def base_logits_log_det_jacobian(
     if lp.bad_rows is not None:
         bad = squeeze_axes(xp, lp.bad_rows | no_base, (ax,))
         out = xp.where(bad, full_like_scalar(xp, out, math.nan), out)
-    out = finish(xp, out, lp.prep.out_dtype)
+    out = finish(xp, out, s.out_dtype)
     if isinstance(out, np.ndarray) and out.ndim == 0:
         out = out[()]
     return out

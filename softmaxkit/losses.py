@@ -33,18 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from softmaxkit._base.arrays import device_of
-from softmaxkit._base.core import (
-    finish,
-    full_like_scalar,
-    host_copy,
-    normalize_axis,
-    parse_temperature,
-    prepare,
-    prepare_mask,
-    quiet,
-    reduced_shape,
-)
+from softmaxkit._base.arrays import device_of, first_index, host_copy
+from softmaxkit._base.core import Setup, finish, full_like_scalar, quiet, setup
+from softmaxkit.maps import log_softmax, softmax
 
 __all__ = [
     "entmax15_loss",
@@ -62,7 +53,7 @@ Array = Any
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _target(prep: Any, y: Any, ax: int, fn: str) -> Array:
+def _target(prep: Setup, y: Any, ax: int, fn: str) -> Array:
     """The target as a dense distribution in ``x``'s namespace, shape and compute dtype."""
     xp, raw = prep.xp, prep.raw
     shape = tuple(raw.shape)
@@ -84,10 +75,8 @@ def _target(prep: Any, y: Any, ax: int, fn: str) -> Array:
         if not xp.isdtype(y.dtype, "integral"):
             raise TypeError(f"{fn}: y of shape {yshape} must hold integer class indices, got "
                             f"dtype {y.dtype}")
-        bad = (y < 0) | (y >= n)
-        if bool(xp.any(bad)):
-            hb = host_copy(bad)
-            pos = tuple(int(i) for i in np.argwhere(hb)[0])
+        pos = first_index(xp, (y < 0) | (y >= n))
+        if pos is not None:
             val = host_copy(y)[pos]
             raise ValueError(f"{fn}: y{list(pos)} = {val} is not a class index in [0, {n})")
         classes = xp.arange(n, device=device_of(raw))
@@ -111,18 +100,19 @@ def _target(prep: Any, y: Any, ax: int, fn: str) -> Array:
 
 
 def _prepare_loss(fn: str, x: Any, y: Any, axis: Any, temperature: Any, where: Any,
-                  reduction: Any) -> tuple[Any, int, Any, Any, Array]:
-    """Validate the arguments; return (prep, axis, T divisor, mask, dense target)."""
-    prep = prepare(x, fn=fn)
-    xp, raw = prep.xp, prep.raw
+                  reduction: Any) -> tuple[Setup, int, Any, Array]:
+    """Validate the arguments; return (the scores' setup, class axis, T divisor, dense target).
+
+    The scores, axis, temperature and mask go through :func:`setup`; a loss adds one class
+    axis, a finite positive temperature, the reduction and the target.
+    """
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"{fn}: axis must be an int (one class axis), got {axis!r}")
-    (ax,) = normalize_axis(axis, raw.ndim, fn=fn)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    shape = tuple(raw.shape)
-    temp = parse_temperature(temperature, xp, reduced_shape(shape, (ax,)), prep.compute_dtype,
-                             device_of(raw), fn=fn)
+    s = setup(fn, x, axis=axis, temperature=temperature, where=where)
+    xp, temp = s.xp, s.temp
+    (ax,) = s.axes
     t: Any = 1.0
     limit = temp.kind in ("zero", "inf")
     if temp.kind == "scalar":
@@ -134,14 +124,12 @@ def _prepare_loss(fn: str, x: Any, y: Any, axis: Any, temperature: Any, where: A
         # The loss scales as 1/T: at the hardmax and uniform limits it is not defined.
         raise ValueError(f"{fn}: temperature must be positive and finite for a loss, got "
                          f"{temperature!r}")
-    mask = prepare_mask(where, xp, shape, device_of(raw), fn=fn)
-    return prep, ax, t, mask, _target(prep, y, ax, fn)
+    return s, ax, t, _target(s, y, ax, fn)
 
 
 def _map(alpha: float, x: Any, ax: int, temperature: Any, where: Any, dtype: Any,
          n_iter: int | None) -> Array:
     from softmaxkit import sparse
-    from softmaxkit.maps import softmax
 
     kw = {"axis": ax, "temperature": temperature, "where": where, "dtype": dtype}
     if alpha == 1.0:
@@ -163,8 +151,8 @@ def _reduce(xp: Any, rows: Array, reduction: str) -> Array:
 
 def _loss(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any,
           where: Any, reduction: Any, n_iter: int | None) -> Array:
-    prep, ax, t, mask, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
-    xp, dt = prep.xp, prep.compute_dtype
+    prep, ax, t, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
+    xp, dt, mask = prep.xp, prep.compute_dtype, prep.mask
     xc = prep.x
     zero = full_like_scalar(xp, xc, 0.0)
     one = full_like_scalar(xp, xc, 1.0)
@@ -177,8 +165,6 @@ def _loss(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any,
     # Target mass on an excluded entry (−inf or masked) costs an infinite loss.
     outside = xp.any(pos & ~admissible, axis=ax)
     if alpha == 1.0:
-        from softmaxkit.maps import log_softmax
-
         lp = log_softmax(xc, axis=ax, temperature=temperature, where=where, dtype=dt)
         p = xp.exp(lp)
         lp_safe = xp.where(pos & admissible, lp, zero)
@@ -213,7 +199,7 @@ def _loss(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any,
 
 def _grad(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any, where: Any,
           reduction: Any, n_iter: int | None) -> Array:
-    prep, ax, t, _, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
+    prep, ax, t, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
     xp = prep.xp
     p = _map(alpha, prep.x, ax, temperature, where, prep.compute_dtype, n_iter)
     g = (p - yv) / t
@@ -428,7 +414,7 @@ def entmax_loss(x: Any, y: Any, /, *, alpha: float = 1.5, axis: Any = -1,
 
 
 def _alpha(alpha: Any) -> float:
-    from softmaxkit.sparse import _check_alpha
+    from softmaxkit._base.sparse_kernel import check_alpha as _check_alpha
 
     return _check_alpha(alpha)
 

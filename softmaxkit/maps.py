@@ -49,8 +49,6 @@ __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 Array = Any
 
 
-
-
 def _out_dtype(out: Any, dtype: Any) -> Any:
     """With ``out=`` and no ``dtype=``, the result takes ``out``'s dtype (as in NumPy)."""
     if out is not None and dtype is None and isinstance(out, np.ndarray):
@@ -65,7 +63,6 @@ def _deliver(xp: Any, res: Array, out: Any, out_dtype: Any) -> Array:
     if res is not out:
         np.copyto(out, res.reshape(out.shape), casting="same_kind")
     return out
-
 
 
 @quiet

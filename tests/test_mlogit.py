@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pytest
 
-import softmaxkit.mlogit as ml
 from softmaxkit.derivatives import softmax_jacobian
 from softmaxkit.losses import softmax_loss_grad
 from softmaxkit.mlogit import (
@@ -16,6 +15,8 @@ from softmaxkit.mlogit import (
     MultinomialLogit,
     SeparationError,
     SeparationWarning,
+    _blocks,
+    results,
 )
 
 sm = pytest.importorskip("statsmodels.api")
@@ -226,7 +227,7 @@ def test_gradient_and_information_from_the_library_derivatives(base):
     (restricted to the non-base categories); the gradient equals −Σ x_i ⊗ softmax_loss_grad."""
     x, codes, theta = _small_problem()
     k = theta.shape[1] + 1
-    st = ml._evaluate(ml._Data.of(x, codes, k), theta, base, derivatives=True)
+    st = _blocks._evaluate(_blocks._Data.of(x, codes, k), theta, base, derivatives=True)
     eta = x @ np.insert(theta, base, 0.0, axis=1)
     jac = softmax_jacobian(eta)  # (n, K, K) = diag(p) − p pᵀ per row
     nb = [c for c in range(k) if c != base]
@@ -246,7 +247,7 @@ def test_row_blocks_do_not_change_the_fit(monkeypatch):
     """Forcing many small row blocks gives the same sums as one block."""
     X, y = _anes96()
     whole = MultinomialLogit().fit(X, y)
-    monkeypatch.setattr(ml, "_BLOCK_ELEMENTS", 1000)  # 256-row blocks: 4 of them
+    monkeypatch.setattr(_blocks, "_BLOCK_ELEMENTS", 1000)  # 256-row blocks: 4 of them
     blocked = MultinomialLogit().fit(X, y)
     np.testing.assert_allclose(np.asarray(blocked.params_), np.asarray(whole.params_),
                                rtol=1e-11, atol=1e-13)
@@ -257,8 +258,9 @@ def test_row_blocks_do_not_change_the_fit(monkeypatch):
 def test_chi2_survival_matches_scipy():
     stats = pytest.importorskip("scipy.stats")
     for x, k in [(0.5, 1), (3.0, 2), (30.0, 7), (577.0, 30), (1e4, 400), (2.0, 150)]:
-        assert ml._chi2_sf(x, k) == pytest.approx(stats.chi2.sf(x, k), rel=1e-12, abs=1e-300)
-    assert ml._chi2_sf(0.0, 3) == 1.0
+        assert results._chi2_sf(x, k) == pytest.approx(stats.chi2.sf(x, k), rel=1e-12,
+                                                       abs=1e-300)
+    assert results._chi2_sf(0.0, 3) == 1.0
 
 
 # --------------------------------------------------------------------------- penalty
@@ -461,7 +463,7 @@ def test_two_categories_is_the_binary_logit():
 
 
 def test_without_pandas_results_are_arrays(monkeypatch):
-    monkeypatch.setattr(ml, "_pandas", lambda: None)
+    monkeypatch.setattr(results, "_pandas", lambda: None)
     x, y = _modechoice()
     m = MultinomialLogit(base=3).fit(x.to_numpy(), y.to_numpy())
     assert type(m.params_) is np.ndarray and m.params_.shape == (3, 3)

@@ -8,9 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-import softmaxkit.mlogit as ml
 from softmaxkit import io as sio
-from softmaxkit.mlogit import MultinomialLogit, SeparationError, SeparationWarning
+from softmaxkit.mlogit import MultinomialLogit, SeparationError, SeparationWarning, _separation
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -202,7 +201,7 @@ def test_separation_on_dask_data():
 
 def test_separation_too_large_to_test_is_said(monkeypatch):
     """Past the size limit the LP does not run on Dask data, and the fit says so."""
-    monkeypatch.setattr(ml, "_AUTO_LP_CONSTRAINTS", 4)
+    monkeypatch.setattr(_separation, "_AUTO_LP_CONSTRAINTS", 4)
     x = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
     y = np.array([0, 0, 0, 1, 1, 1])  # complete separation: ℓ → 0, Newton "converges"
     xa = da.from_array(x, chunks=2)

@@ -467,3 +467,34 @@ def test_generic_derivative_dispatch_covers_the_sparse_maps() -> None:
         )
     with pytest.raises(TypeError, match="no closed-form hessian"):
         sk.hessian(sk.alpha_relu, x)
+
+
+def test_old_derivative_paths_forward_with_a_deprecation_warning() -> None:
+    """The derivatives moved to softmaxkit.derivatives; softmaxkit.sparse.<name> still works."""
+    import softmaxkit.derivatives as derivatives
+    import softmaxkit.sparse as sparse
+
+    moved = [
+        f"{m}_{k}"
+        for m in ("sparsemax", "entmax15", "entmax")
+        for k in ("jvp", "vjp", "jacobian", "hessian")
+    ] + ["alpha_relu_jvp", "alpha_relu_vjp", "alpha_relu_jacobian", "entmax_alpha_derivative"]
+    for name in moved:
+        with pytest.warns(DeprecationWarning, match=f"softmaxkit.sparse.{name} has moved"):
+            fn = getattr(sparse, name)
+        assert fn is getattr(derivatives, name) is getattr(sk, name)
+        assert name in sparse.__all__  # star imports still bring them (with the warning)
+    with pytest.warns(DeprecationWarning):
+        from softmaxkit.sparse import entmax_alpha_derivative
+    x = np.array([0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(
+        entmax_alpha_derivative(x, alpha=1.3), sk.entmax_alpha_derivative(x, alpha=1.3)
+    )
+    # The maps themselves are not deprecated, and unknown names still raise.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sparse.sparsemax is sk.sparsemax
+    with pytest.raises(AttributeError, match="no attribute 'sparsemax_gradient'"):
+        sparse.sparsemax_gradient

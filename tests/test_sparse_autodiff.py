@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from softmaxkit.derivatives.forms import entmax_dalpha as _dp_dalpha
 from softmaxkit.sparse import (
-    _dp_dalpha,
     alpha_relu,
     alpha_relu_vjp,
     entmax,

@@ -85,6 +85,11 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def executor() -> ThreadPoolExecutor:
+    """The library's thread pool (:func:`num_threads` workers), shared by every fast path."""
+    return _executor()
+
+
 def _scratch(shape: tuple[int, ...], slot: int = 0) -> np.ndarray:
     """A float64 buffer of ``shape`` owned by the calling thread (reused across calls);
     different ``slot`` numbers give distinct buffers."""

@@ -1,12 +1,13 @@
 """NumPy fast path for sparsemax, 1.5-entmax and α-entmax over the last axis.
 
-The generic solvers (:mod:`softmaxkit.sparse`) sort every full row in the compute dtype and,
-for general α, bisect 30 to 60 times over every entry. Both do far more work than needed: after the
-shift and scaling ``y = (α − 1)(x − max)/T`` the threshold τ lies in [−1, 0) (the largest entry
-alone has mass (−τ)^{1/(α−1)} ≤ 1), so only the *candidates* ``y > −1`` can be in the support.
-For typical scores that is a handful of entries per row, whatever the row length.
+The generic solvers (:mod:`softmaxkit._base.sparse_kernel`) sort every full row in the compute
+dtype and, for general α, bisect 30 to 60 times over every entry. Both do far more work than
+needed: after the shift and scaling ``y = (α − 1)(x − max)/T`` the threshold τ lies in [−1, 0)
+(the largest entry alone has mass (−τ)^{1/(α−1)} ≤ 1), so only the *candidates* ``y > −1`` can
+be in the support. For typical scores that is a handful of entries per row, whatever the row
+length.
 
-Per block of rows (cache-sized, on the small thread pool of :mod:`softmaxkit._fast`):
+Per block of rows (cache-sized, on the small thread pool of :mod:`softmaxkit._base.fast`):
 
 1. the row maximum and one comparison ``x ≥ thr`` in the input dtype (``thr`` is rounded down
    and widened by a few ulps, so the candidate set is a superset of ``y > −1``: extra entries
@@ -52,17 +53,18 @@ from typing import Any
 import numpy as np
 
 from softmaxkit._base import fast as _fast
+from softmaxkit._base import sparse_kernel
 from softmaxkit._base.core import Prepared, Temperature
 
 _BLOCK = 1 << 17  # elements per block (as in _fast): big enough to amortise Python overhead
-_FLOOR = -2.0  # the generic solvers' floor: below every threshold
+_FLOOR = sparse_kernel.FLOOR  # the generic solvers' floor: below every threshold
 _MIN_WIDTH = 4
 _EPS = float(np.finfo(np.float64).eps)
 # The generic bisection's smallest default (its Newton step then reaches full precision); a
 # smaller explicit n_iter asks for the truncated answer, which is the generic solver's.
 _FULL_BISECTION = 30
 _MAX_NEWTON = 100  # never reached in practice (bisection fallback halves the bracket)
-METHODS = ("sparsemax", "entmax15", "bisect")
+METHODS = sparse_kernel.METHODS
 
 
 class Stats:
@@ -110,7 +112,7 @@ def _sorted_desc(w: np.ndarray) -> np.ndarray:
 
 
 def _sparsemax_tau(w: np.ndarray) -> np.ndarray:
-    """τ per row (kept dims), the same operations as ``sparse._sparsemax_rows``."""
+    """τ per row (kept dims), the same operations as ``sparse_kernel.sparsemax_rows``."""
     ys = _sorted_desc(w)
     cs = np.cumsum(ys, axis=1)
     cs -= 1
@@ -121,7 +123,7 @@ def _sparsemax_tau(w: np.ndarray) -> np.ndarray:
 
 
 def _entmax15_tau(w: np.ndarray) -> np.ndarray:
-    """τ per row (kept dims), the same operations as ``sparse._entmax15_rows``."""
+    """τ per row (kept dims), the same operations as ``sparse_kernel.entmax15_rows``."""
     ys = _sorted_desc(w)
     k = np.arange(1, w.shape[1] + 1, dtype=np.float64)
     mean = np.cumsum(ys, axis=1) / k
@@ -268,15 +270,12 @@ class _Job:
 
     def _generic(self, rows: np.ndarray, r0: int) -> np.ndarray:
         """The generic solver on the rows ``rows`` (indices within the block at ``r0``)."""
-        from softmaxkit import sparse
-
         x = self.x2[r0 + rows].astype(np.float64)
         temp = self.temp
         if self.t_rows is not None:
             temp = Temperature("array", self.t_rows[r0 + rows][:, None])
         prep = Prepared(_fast._namespace(), x, np.dtype(np.float64), np.dtype(np.float64))
-        return sparse._solve(prep, (1,), temp, None, self.alpha, self.method, self.n_iter,
-                             fast=False)
+        return sparse_kernel.solve(prep, (1,), temp, None, self.alpha, self.method, self.n_iter)
 
     def _scaled(self, v: np.ndarray, m: np.ndarray, t: np.ndarray | float | None) -> np.ndarray:
         """y = (α − 1)((x − m)/T) in float64, floored at −2: the generic solvers' operations."""

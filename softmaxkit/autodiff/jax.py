@@ -4,7 +4,10 @@ Each map is a :func:`jax.custom_jvp` function whose primal is the library's own 
 edge cases and accuracy are those of :func:`softmaxkit.softmax` and its siblings) and whose
 forward-mode rule is the closed form; reverse mode (``jax.grad``, ``jax.vjp``, ``jax.jacrev``)
 follows by transposition, and higher derivatives (``jax.hessian``) by differentiating the rule,
-which is itself written with these functions. Everything is jit-compatible.
+which is itself written with these functions. Everything is jit-compatible. The formulas are
+those of :mod:`softmaxkit.derivatives.forms`, evaluated on JAX arrays; the public functions'
+signatures and docstrings are read from the maps (less ``out``, and logsumexp's ``b`` and
+``return_sign``).
 
 With ``ẋ`` the tangent of the logits and ``Ṫ`` that of an array temperature (a temperature
 given as a Python number is a constant), ``d = ẋ − (x − c)·Ṫ/T`` (``c`` any per-row constant;
@@ -46,13 +49,11 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from softmaxkit import maps as _maps
-from softmaxkit._base.core import (
-    normalize_axis,
-    parse_temperature,
-    prepare,
-    prepare_mask,
-    reduced_shape,
-)
+from softmaxkit import sparse as _sparse
+from softmaxkit._base import sparse_kernel
+from softmaxkit._base.core import reduced_shape, setup
+from softmaxkit.autodiff._wrap import Generated, derived
+from softmaxkit.derivatives import forms
 
 __all__ = [
     "alpha_relu",
@@ -71,45 +72,36 @@ Array = Any
 @dataclass(frozen=True)
 class _Spec:
     """Static part of a call: the map, its reduced axes, the shape of a row-wise quantity,
-    a temperature given as a number (None when it is an array argument) and the dtype."""
+    a temperature given as a number (None when it is an array argument) and the dtype; the
+    sparse maps add the static α, α-ReLU's τ and the bisection's ``n_iter``."""
 
     fn: str
     axes: tuple[int, ...]
     reduced: tuple[int, ...]
     temperature: float | None
     dtype: Any
+    alpha: float = 1.0
+    tau: float = 0.0
+    n_iter: int | None = None
 
 
 def _setup(
-    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any
+    fn: str, x: Any, kw: dict[str, Any], **sparse: Any
 ) -> tuple[_Spec, Array, Array | None, Array | None]:
-    """Validate with the core layer; returns (spec, x, array temperature or None, mask)."""
+    """Validate with the core layer; returns (spec, x, array temperature or None, mask).
+    ``sparse``: the sparse maps' α, τ and ``n_iter``, already checked."""
     if not isinstance(x, jax.Array):
         x = jnp.asarray(x)
-    prep = prepare(x, fn=fn, dtype=dtype)
-    axes = normalize_axis(axis, x.ndim, fn=fn)
-    red = reduced_shape(tuple(x.shape), axes)
-    device = _device(x)
-    temp = parse_temperature(temperature, prep.xp, red, prep.compute_dtype, device, fn=fn)
-    mask = prepare_mask(where, prep.xp, tuple(x.shape), device, fn=fn)
-    if temp.kind == "array":
+    temperature = kw.get("temperature", 1.0)
+    s = setup(fn, x, axis=kw["axis"], temperature=temperature, where=kw["where"],
+              dtype=kw["dtype"])
+    if s.temp.kind == "array":
         t: Array | None = jnp.asarray(temperature)
         static = None
     else:
         t, static = None, float(temperature)
-    return _Spec(fn, axes, red, static, dtype), x, t, mask
-
-
-def _device(x: Array) -> Any:
-    # Traced arrays under jit have no committed device; NumPy masks then go to the default.
-    try:
-        return x.device
-    except Exception:
-        return None
-
-
-def _rsum(a: Array, axes: tuple[int, ...]) -> Array:
-    return jnp.sum(a, axis=axes, keepdims=True) if axes else a
+    red = reduced_shape(s.shape, s.axes)
+    return _Spec(fn, s.axes, red, static, kw["dtype"], **sparse), x, t, s.mask
 
 
 def _rmax(a: Array, axes: tuple[int, ...]) -> Array:
@@ -127,9 +119,9 @@ def _zero(a: Any) -> bool:
 
 @dataclass(frozen=True)
 class _Rows:
-    """Per-call quantities of the rules: entries that take part, rows whose softmax is
-    locally constant (``dead``: rows holding +inf, T = 0 or T = inf; not NaN rows), and the
-    divisor T (1 where T is 0 or inf)."""
+    """Per-call quantities of the rules: entries that take part, rows whose map is locally
+    constant (``dead``: rows holding +inf — not for the elementwise α-ReLU —, T = 0 or
+    T = inf; not NaN rows), and the divisor T (1 where T is 0 or inf)."""
 
     kept: Array
     dead: Array
@@ -143,10 +135,11 @@ def _rows(spec: _Spec, x: Array, t: Array | None, mask: Array | None, wd: Any) -
         kept = kept & mask
         masked = jnp.where(mask, x, -math.inf)
     m = _rmax(masked, spec.axes)
-    dead = m == math.inf
+    # +inf entries keep the mass whatever the finite entries do (α-ReLU is elementwise).
+    dead = m == math.inf if spec.fn != "alpha_relu" else jnp.zeros_like(m, dtype=bool)
     scale: Array | float
     if t is None:
-        tv = float(spec.temperature)  # type: ignore[arg-type]
+        tv = float(spec.temperature)
         frozen = tv == 0.0 or math.isinf(tv)
         dead = dead | frozen
         scale = 1.0 if frozen else tv
@@ -169,11 +162,14 @@ def _direction(
         d = jnp.where(r.kept, jnp.asarray(dx, dtype=wd), 0.0)
     if t is not None and not _zero(dt):
         fin = r.kept & jnp.isfinite(x)
-        # Shift by the row's largest finite logit: the rules are shift invariant, and this
-        # keeps (x − c)·Ṫ/T free of the overflow and cancellation of huge logits.
-        c = _rmax(jnp.where(fin, x, -math.inf), spec.axes)
-        c = jax.lax.stop_gradient(jnp.where(jnp.isfinite(c), c, 0.0))
-        xs = jnp.where(fin, jnp.asarray(x, dtype=wd) - c, 0.0)
+        xs = jnp.where(fin, jnp.asarray(x, dtype=wd), 0.0)
+        if spec.fn != "alpha_relu":
+            # Shift by the row's largest finite logit: the maps are shift invariant (α-ReLU is
+            # not), and this keeps (x − c)·Ṫ/T free of the overflow and cancellation of huge
+            # logits.
+            c = _rmax(jnp.where(fin, x, -math.inf), spec.axes)
+            c = jax.lax.stop_gradient(jnp.where(jnp.isfinite(c), c, 0.0))
+            xs = jnp.where(fin, jnp.asarray(x, dtype=wd) - c, 0.0)
         dtk = jnp.broadcast_to(jnp.asarray(dt, dtype=wd), spec.reduced)
         term = xs * (dtk / r.scale)
         d = -term if d is None else d - term
@@ -205,13 +201,8 @@ def _softmax_jvp(spec: _Spec, primals: tuple, tangents: tuple) -> tuple[Array, A
     d = _direction(spec, r, x, t, dx, dt, wd)
     if d is None:
         return p, jnp.zeros_like(p)
-    pw = jnp.asarray(p, dtype=wd)
-    # Shift by d at the dominant entry (p > 1/2): the difference d − ⟨p, d⟩ then sums only
-    # the small p_j instead of cancelling two O(|d|) numbers when p_k ≈ 1.
-    pivot = _rsum(jnp.where(pw > 0.5, d, 0.0), spec.axes)
-    d0 = jnp.where(pw != 0, d - pivot, 0.0)
-    dp = pw * (d0 - _rsum(pw * d0, spec.axes)) / r.scale
-    return p, jnp.where(r.dead, 0.0, dp).astype(p.dtype)
+    dp = forms.softmax_jvp(jnp, jnp.asarray(p, dtype=wd), d, spec.axes, r.scale, r.dead)
+    return p, dp.astype(p.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,10 +226,8 @@ def _log_softmax_jvp(spec: _Spec, primals: tuple, tangents: tuple) -> tuple[Arra
     if d is None:
         return y, jnp.zeros_like(y)
     p = jnp.exp(jnp.asarray(y, dtype=wd))
-    pivot = _rsum(jnp.where(r.kept & (p > 0.5), d, 0.0), spec.axes)
-    d0 = jnp.where(r.kept, d - pivot, 0.0)
-    dy = jnp.where(r.kept, d0 - _rsum(p * d0, spec.axes), 0.0) / r.scale
-    return y, jnp.where(r.dead, 0.0, dy).astype(y.dtype)
+    dy = forms.log_softmax_jvp(jnp, p, d, r.kept, spec.axes, r.scale, r.dead)
+    return y, dy.astype(y.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,12 +255,11 @@ def _logsumexp_jvp(spec: _Spec, primals: tuple, tangents: tuple) -> tuple[Array,
     p = jnp.asarray(_softmax(spec, x, t, mask), dtype=wd)
     out = jnp.zeros(spec.reduced, dtype=wd)
     if not _zero(dx):
-        v = jnp.where(p != 0, jnp.asarray(dx, dtype=wd), 0.0)
-        out = out + _rsum(p * v, spec.axes)
+        out = out + forms.logsumexp_jvp(jnp, p, jnp.asarray(dx, dtype=wd), spec.axes)
     if t is not None and not _zero(dt):
-        # ∂L/∂T = (L − ⟨p, x⟩)/T = H(p): the entropy, computed from log p without cancelling.
+        # ∂L/∂T = H(p), the entropy, from log p (by the log_softmax rule, differentiable).
         logp = jnp.asarray(_log_softmax(spec, x, t, mask), dtype=wd)
-        entropy = -_rsum(jnp.where(p > 0, p * logp, 0.0), spec.axes)
+        entropy = forms.logsumexp_temperature_derivative(jnp, p, logp, spec.axes)
         out = out + jnp.broadcast_to(jnp.asarray(dt, dtype=wd), spec.reduced) * entropy
     return lse, out.astype(lse.dtype)
 
@@ -298,375 +286,165 @@ def _hardmax_jvp(spec: _Spec, primals: tuple, tangents: tuple) -> tuple[Array, A
 
 
 # --------------------------------------------------------------------------------------------
-# public functions
-# --------------------------------------------------------------------------------------------
-
-
-def softmax(
-    x: Any,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Array:
-    r""":func:`softmaxkit.softmax` with the closed-form JVP :math:`\dot p = p \odot (d -
-    \langle p, d\rangle) / T`.
-
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Logits (converted with ``jnp.asarray``).
-    axis, temperature, where, dtype
-        As for :func:`softmaxkit.softmax`. A temperature given as an array is differentiated
-        (``d = ẋ − (x − c)·Ṫ/T``); a Python number is a constant.
-
-    Returns
-    -------
-    jax.Array
-        ``softmaxkit.softmax(x, ...)``.
-
-    Notes
-    -----
-    Derivatives are 0 (never NaN) on masked and −inf entries, in empty rows, in rows holding
-    +inf, and at T = 0 or T = inf; NaN in rows holding NaN.
-    """
-    spec, x, t, mask = _setup("softmax", x, axis, temperature, where, dtype)
-    return _softmax(spec, x, t, mask)
-
-
-def log_softmax(
-    x: Any,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Array:
-    r""":func:`softmaxkit.log_softmax` with the closed-form JVP :math:`\dot y = (d - \langle
-    p, d\rangle) / T` (0 on masked and −inf entries).
-
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Logits.
-    axis, temperature, where, dtype
-        As for :func:`softmax`.
-
-    Returns
-    -------
-    jax.Array
-        ``softmaxkit.log_softmax(x, ...)``.
-
-    Notes
-    -----
-    Edge cases as for :func:`softmax`: no NaN in the derivative outside rows holding NaN, even
-    where the output is −inf.
-    """
-    spec, x, t, mask = _setup("log_softmax", x, axis, temperature, where, dtype)
-    return _log_softmax(spec, x, t, mask)
-
-
-def logsumexp(
-    x: Any,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    keepdims: bool = False,
-    dtype: Any = None,
-) -> Array:
-    r""":func:`softmaxkit.logsumexp` with the closed-form JVP :math:`\dot L = \langle p, \dot x
-    \rangle + \dot T\,H(p)`.
-
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Logits.
-    axis, temperature, where, keepdims, dtype
-        As for :func:`softmaxkit.logsumexp` (no weights ``b``, no ``return_sign``).
-
-    Returns
-    -------
-    jax.Array
-        The reduced result.
-
-    Notes
-    -----
-    The gradient is ``softmax(x, temperature=T)`` in every row, limits included (hardmax at
-    T = 0, uniform at T = inf, shared among +inf entries, 0 in an empty row); the derivative
-    in an array temperature is the entropy of that softmax. The Hessian is the softmax
-    Jacobian.
-    """
-    spec, x, t, mask = _setup("logsumexp", x, axis, temperature, where, dtype)
-    out = _logsumexp(spec, x, t, mask)
-    if keepdims or not spec.axes:
-        return out
-    return jnp.squeeze(out, axis=spec.axes)
-
-
-def hardmax(
-    x: Any,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    where: Any = None,
-    dtype: Any = None,
-) -> Array:
-    """:func:`softmaxkit.hardmax` with derivative 0 (NaN in rows holding NaN).
-
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Logits.
-    axis, where, dtype
-        As for :func:`softmaxkit.hardmax`.
-
-    Returns
-    -------
-    jax.Array
-        ``softmaxkit.hardmax(x, ...)``.
-    """
-    spec, x, _, mask = _setup("hardmax", x, axis, 1.0, where, dtype)
-    return _hardmax(spec, x, mask)
-
-
-# --------------------------------------------------------------------------------------------
 # the sparse maps: sparsemax, entmax15, entmax, alpha_relu
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _SparseSpec:
-    """As :class:`_Spec`, plus the static α, α-ReLU's τ and the bisection's ``n_iter``."""
-
-    fn: str
-    axes: tuple[int, ...]
-    reduced: tuple[int, ...]
-    temperature: float | None
-    dtype: Any
-    alpha: float
-    tau: float
-    n_iter: int | None
-
-
-def _sparse_primal(spec: _SparseSpec, x: Array, t: Array | None, mask: Array | None) -> Array:
-    from softmaxkit import sparse
-
+def _sparse_primal(spec: _Spec, x: Array, t: Array | None, mask: Array | None) -> Array:
     temperature = spec.temperature if t is None else t
     kw = {"axis": spec.axes, "temperature": temperature, "where": mask, "dtype": spec.dtype}
     if spec.fn == "sparsemax":
-        return sparse.sparsemax(x, **kw)
+        return _sparse.sparsemax(x, **kw)
     if spec.fn == "entmax15":
-        return sparse.entmax15(x, **kw)
+        return _sparse.entmax15(x, **kw)
     if spec.fn == "alpha_relu":
-        return sparse.alpha_relu(x, alpha=spec.alpha, tau=spec.tau, **kw)
-    return sparse.entmax(x, alpha=spec.alpha, n_iter=spec.n_iter, **kw)
+        return _sparse.alpha_relu(x, alpha=spec.alpha, tau=spec.tau, **kw)
+    return _sparse.entmax(x, alpha=spec.alpha, n_iter=spec.n_iter, **kw)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def _sparse(spec: _SparseSpec, x: Array, t: Array | None, mask: Array | None) -> Array:
+def _sparse_map(spec: _Spec, x: Array, t: Array | None, mask: Array | None) -> Array:
     return _sparse_primal(spec, x, t, mask)
 
 
-def _sparse_g(spec: _SparseSpec, p: Array) -> Array:
-    """The Jacobian's weights from the output: p^(2−α) on the support (α-ReLU: on
-    0 < r < inf), NaN where p is NaN."""
-    on = (p > 0) & (p < math.inf) if spec.fn == "alpha_relu" else p > 0
-    safe = jnp.where(on, p, 1.0)
-    if spec.fn == "sparsemax":
-        g = on.astype(p.dtype)
-    elif spec.fn == "entmax15":
-        g = jnp.where(on, jnp.sqrt(safe), 0.0)
-    else:
-        g = jnp.where(on, safe ** (2.0 - spec.alpha), 0.0)
-    return jnp.where(jnp.isnan(p), p, g)
-
-
-@functools.partial(_sparse.defjvp, symbolic_zeros=True)
-def _sparse_jvp(spec: _SparseSpec, primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+@functools.partial(_sparse_map.defjvp, symbolic_zeros=True)
+def _sparse_jvp(spec: _Spec, primals: tuple, tangents: tuple) -> tuple[Array, Array]:
     x, t, mask = primals
     dx, dt, _ = tangents
-    p = _sparse(spec, x, t, mask)
+    p = _sparse_map(spec, x, t, mask)
     wd = _work_dtype(p.dtype)
-    r = _rows(spec, x, t, mask, wd)  # type: ignore[arg-type]
-    relu = spec.fn == "alpha_relu"
-    if relu:
-        # α-ReLU is elementwise: +inf entries do not freeze their row, and it is not shift
-        # invariant, so the temperature term is x·Ṫ/T itself.
-        dead: Any = False
-        if t is None:
-            tv = float(spec.temperature)  # type: ignore[arg-type]
-            dead = tv == 0.0 or math.isinf(tv)
-        else:
-            tk = jnp.broadcast_to(jnp.asarray(t, dtype=wd), spec.reduced)
-            dead = (tk == 0) | jnp.isinf(tk)
-        d = None if _zero(dx) else jnp.where(r.kept, jnp.asarray(dx, dtype=wd), 0.0)
-        if t is not None and not _zero(dt):
-            fin = r.kept & jnp.isfinite(x)
-            xs = jnp.where(fin, jnp.asarray(x, dtype=wd), 0.0)
-            dtk = jnp.broadcast_to(jnp.asarray(dt, dtype=wd), spec.reduced)
-            term = xs * (dtk / r.scale)
-            d = -term if d is None else d - term
-    else:
-        dead = r.dead
-        d = _direction(spec, r, x, t, dx, dt, wd)  # type: ignore[arg-type]
+    r = _rows(spec, x, t, mask, wd)
+    d = _direction(spec, r, x, t, dx, dt, wd)
     if d is None:
         return p, jnp.zeros_like(p)
-    g = _sparse_g(spec, jnp.asarray(p, dtype=wd))
-    d0 = jnp.where(g != 0, d, 0.0)
-    if relu:
-        out = g * d0
+    g = forms.sparse_weights(jnp, jnp.asarray(p, dtype=wd), spec.alpha, spec.fn)
+    if spec.fn == "alpha_relu":
+        out = forms.alpha_relu_jvp(jnp, g, d, r.scale, r.dead)
     else:
-        sg = _rsum(g, spec.axes)
-        out = g * (d0 - _rsum(g * d0, spec.axes) / jnp.where(sg != 0, sg, 1.0))
-    out = jnp.where(dead, 0.0, out / r.scale)
+        out = forms.sparse_jvp(jnp, g, d, spec.axes, r.scale, r.dead)
     return p, out.astype(p.dtype)
 
 
-def _sparse_setup(
-    fn: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any, alpha: float,
-    tau: float = 0.0, n_iter: int | None = None,
-) -> tuple[_SparseSpec, Array, Array | None, Array | None]:
-    spec, x, t, mask = _setup(fn, x, axis, temperature, where, dtype)
-    sspec = _SparseSpec(fn, spec.axes, spec.reduced, spec.temperature, spec.dtype, alpha, tau,
-                        n_iter)
-    return sspec, x, t, mask
+# --------------------------------------------------------------------------------------------
+# the rules: rule(x, kw) with kw the public function's keywords (defaults filled in)
+# --------------------------------------------------------------------------------------------
 
 
-def sparsemax(
-    x: Any,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Array:
-    r""":func:`softmaxkit.sparsemax` with the closed-form JVP :math:`\dot p = s \odot (d -
-    \langle s, d\rangle/|S|) / T` (s the support's indicator).
+def _row_rule(fn: str, custom: Any) -> Any:
+    """The rule of softmax or log_softmax: validate, then the ``custom_jvp`` function."""
 
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Scores.
-    axis, temperature, where, dtype
-        As for :func:`softmaxkit.sparsemax`. A temperature given as an array is
-        differentiated (``d = ẋ − (x − c)·Ṫ/T``); a Python number is a constant.
+    def rule(x: Any, kw: dict[str, Any]) -> Array:
+        spec, x, t, mask = _setup(fn, x, kw)
+        return custom(spec, x, t, mask)
 
-    Returns
-    -------
-    jax.Array
-        ``softmaxkit.sparsemax(x, ...)``.
-
-    Notes
-    -----
-    Derivatives are 0 (never NaN) off the support, in empty rows, in rows holding +inf and at
-    T = 0 or inf; NaN in rows holding NaN.
-    """
-    spec, x, t, mask = _sparse_setup("sparsemax", x, axis, temperature, where, dtype, 2.0)
-    return _sparse(spec, x, t, mask)
+    return rule
 
 
-def entmax15(
-    x: Any,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Array:
-    r""":func:`softmaxkit.entmax15` with the closed-form JVP (weights g = √p).
-
-    .. math:: \dot p = g \odot (d - \langle g, d\rangle / \textstyle\sum g) / T
-
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Scores.
-    axis, temperature, where, dtype
-        As for :func:`sparsemax`.
-
-    Returns
-    -------
-    jax.Array
-        ``softmaxkit.entmax15(x, ...)``.
-    """
-    spec, x, t, mask = _sparse_setup("entmax15", x, axis, temperature, where, dtype, 1.5)
-    return _sparse(spec, x, t, mask)
+def _logsumexp_rule(x: Any, kw: dict[str, Any]) -> Array:
+    spec, x, t, mask = _setup("logsumexp", x, kw)
+    out = _logsumexp(spec, x, t, mask)
+    if kw["keepdims"] or not spec.axes:
+        return out
+    return jnp.squeeze(out, axis=spec.axes)
 
 
-def entmax(
-    x: Any,
-    /,
-    *,
-    alpha: float = 1.5,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-    n_iter: int | None = None,
-) -> Array:
-    r""":func:`softmaxkit.entmax` with the closed-form JVP (weights g = p^(2−α)).
-
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Scores.
-    alpha : float, default 1.5
-        α ≥ 1, a constant here (for ∂p/∂α see
-        :func:`softmaxkit.sparse.entmax_alpha_derivative`); α = 1 is :func:`softmax`.
-    axis, temperature, where, dtype, n_iter
-        As for :func:`softmaxkit.entmax` and :func:`sparsemax`.
-
-    Returns
-    -------
-    jax.Array
-        ``softmaxkit.entmax(x, ...)``.
-    """
-    from softmaxkit import sparse
-
-    a = sparse._check_alpha(alpha)
-    if a == 1.0:
-        return softmax(x, axis=axis, temperature=temperature, where=where, dtype=dtype)
-    spec, x, t, mask = _sparse_setup("entmax", x, axis, temperature, where, dtype, a,
-                                     n_iter=n_iter)
-    return _sparse(spec, x, t, mask)
+def _hardmax_rule(x: Any, kw: dict[str, Any]) -> Array:
+    spec, x, _, mask = _setup("hardmax", x, kw)
+    return _hardmax(spec, x, mask)
 
 
-def alpha_relu(
-    x: Any,
-    /,
-    alpha: float = 1.5,
-    tau: float = 0.0,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Array:
-    r""":func:`softmaxkit.sparse.alpha_relu` with the closed-form JVP
-    :math:`\dot r = r^{2-\alpha} \odot (\dot x - x \dot T / T) / T` on 0 < r < inf.
+def _sparse_rule(fn: str) -> Any:
+    """The rule of one sparse map: α (and τ) checked before the common arguments."""
 
-    Parameters
-    ----------
-    x : jax.Array or array_like
-        Scores.
-    alpha, tau, axis, temperature, where, dtype
-        As for :func:`softmaxkit.sparse.alpha_relu` (α and τ are constants; an array
-        temperature is differentiated).
+    def rule(x: Any, kw: dict[str, Any]) -> Array:
+        tau = 0.0
+        if fn == "alpha_relu":
+            a, tau = sparse_kernel.check_relu_args(kw["alpha"], kw["tau"], "alpha_relu")
+        elif fn == "entmax":
+            a = sparse_kernel.check_alpha(kw["alpha"])
+            if a == 1.0:
+                return softmax(x, **{k: kw[k] for k in ("axis", "temperature", "where", "dtype")})
+        else:
+            a = 2.0 if fn == "sparsemax" else 1.5
+        spec, x, t, mask = _setup(fn, x, kw, alpha=a, tau=tau, n_iter=kw.get("n_iter"))
+        return _sparse_map(spec, x, t, mask)
 
-    Returns
-    -------
-    jax.Array
-        ``alpha_relu(x, ...)``.
-    """
-    from softmaxkit import sparse
+    return rule
 
-    a, tv = sparse._check_relu_args(alpha, tau, "alpha_relu")
-    spec, x, t, mask = _sparse_setup("alpha_relu", x, axis, temperature, where, dtype, a, tv)
-    return _sparse(spec, x, t, mask)
+
+# --------------------------------------------------------------------------------------------
+# public functions: each map's own signature and docstring, less ``out`` (``b``, return_sign)
+# --------------------------------------------------------------------------------------------
+
+_LEAD = ":func:`softmaxkit.{name}` on JAX arrays, with a closed-form ``jax.custom_jvp`` rule."
+_X = """\
+x : jax.Array or array_like
+    The input (converted with ``jnp.asarray``), as for the map.
+"""
+_EDGES = (
+    "A temperature given as an array is differentiated too (``d = ẋ − (x − c)·Ṫ/T``, c the "
+    "row's largest finite logit); a Python number is a constant. Derivatives are 0 (never "
+    "NaN) on masked and −inf entries, in empty rows, in rows holding +inf, and at T = 0 or "
+    "T = inf; NaN in rows holding NaN."
+)
+_SPARSE_EDGES = _EDGES.replace("on masked", "off the support, on masked")
+
+
+def _twin(map_fn: Any, rule: Any, formula: str, notes: str, params: Any = None) -> Any:
+    """The public function of ``map_fn``: its signature and docstring, computed by ``rule``."""
+    gen = Generated(_LEAD, formula, notes, {"x": _X, **(params or {})})
+    drop = ("out", "b", "return_sign") if map_fn.__name__ == "logsumexp" else ("out",)
+    return derived(map_fn, rule, gen, module=__name__, drop=drop,
+                   annotations={"x": "Any", "return": "Array"})
+
+
+softmax = _twin(
+    _maps.softmax, _row_rule("softmax", _softmax),
+    r".. math:: \dot p = p \odot (d - \langle p, d\rangle) / T",
+    _EDGES,
+)
+log_softmax = _twin(
+    _maps.log_softmax, _row_rule("log_softmax", _log_softmax),
+    r".. math:: \dot y = (d - \langle p, d\rangle) / T"
+    "\n\non the entries that take part, 0 on masked and −inf entries (constant −inf).",
+    _EDGES + " No NaN even where the output is −inf.",
+)
+logsumexp = _twin(
+    _maps.logsumexp, _logsumexp_rule,
+    r".. math:: \dot L = \langle p, \dot x\rangle + \dot T\,H(p)"
+    "\n\nwith :math:`H(p) = -\\sum_i p_i \\log p_i` the entropy of the softmax.",
+    "The gradient is ``softmax(x, temperature=T)`` in every row, limits included (hardmax at "
+    "T = 0, uniform at T = inf, shared among +inf entries, 0 in an empty row); the derivative "
+    "in an array temperature is the entropy of that softmax. The Hessian is the softmax "
+    "Jacobian. Weights ``b`` and ``return_sign`` are not taken here.",
+)
+hardmax = _twin(
+    _maps.hardmax, _hardmax_rule, "",
+    "The derivative is 0 (hardmax is piecewise constant); NaN in rows holding NaN.",
+)
+sparsemax = _twin(
+    _sparse.sparsemax, _sparse_rule("sparsemax"),
+    r".. math:: \dot p = s \odot (d - \langle s, d\rangle/|S|) / T"
+    "\n\n(s the indicator of the support S).",
+    _SPARSE_EDGES,
+)
+entmax15 = _twin(
+    _sparse.entmax15, _sparse_rule("entmax15"),
+    r".. math:: \dot p = g \odot (d - \langle g, d\rangle / \textstyle\sum g) / T, \qquad"
+    r" g = \sqrt p",
+    _SPARSE_EDGES,
+)
+entmax = _twin(
+    _sparse.entmax, _sparse_rule("entmax"),
+    r".. math:: \dot p = g \odot (d - \langle g, d\rangle / \textstyle\sum g) / T, \qquad"
+    r" g = p^{2-\alpha}",
+    _SPARSE_EDGES + " α is a constant here (for ∂p/∂α see "
+    ":func:`softmaxkit.sparse.entmax_alpha_derivative`); α = 1 is :func:`softmax`.",
+)
+alpha_relu = _twin(
+    _sparse.alpha_relu, _sparse_rule("alpha_relu"),
+    r".. math:: \dot r = r^{2-\alpha} \odot (\dot x - x \dot T / T) / T"
+    "\n\non 0 < r < inf.",
+    "α and τ are constants; an array temperature is differentiated. Derivatives are 0 below "
+    "the threshold, on masked and ±inf entries and at T = 0 or inf; NaN in rows holding NaN.",
+)

@@ -2,8 +2,9 @@ r"""PyTorch autograd for the maps, with closed-form backward passes.
 
 Each map is a :class:`torch.autograd.Function` whose forward pass is the library's own map
 (so values, edge cases and accuracy are exactly those of :func:`softmaxkit.softmax` and its
-siblings) and whose backward pass is the closed-form vector-Jacobian product, written in
-differentiable torch operations:
+siblings) and whose backward pass is the closed-form vector-Jacobian product of
+:mod:`softmaxkit.derivatives.forms`, evaluated on the tensors through their array-API
+namespace (so in differentiable torch operations):
 
 * softmax: :math:`\bar x = p \odot (u - \langle p, u\rangle) / T`;
 * log_softmax: :math:`\bar x = (u - p \textstyle\sum_i u_i) / T` (``u`` taken as 0 on masked
@@ -20,6 +21,8 @@ NaN: a fully masked row, a row of −inf, masked and −inf entries, rows holdin
 every row, including those limits). A row holding NaN gets NaN, and only that row. The
 derivatives are those of :mod:`softmaxkit.derivatives`, which documents the conventions.
 
+The public functions are the maps' own: their signatures and docstrings are read from
+:func:`softmaxkit.softmax` and its siblings (less ``out`` and logsumexp's weights ``b``).
 The temperature is a number or a tensor broadcastable against the reduced shape, as for the
 maps; it is not differentiated. To learn a temperature, differentiate ``softmax(x / t)``: the
 division is an ordinary torch operation.
@@ -46,17 +49,18 @@ import numbers
 from dataclasses import dataclass, replace
 from typing import Any
 
+import array_api_compat
 import numpy as np
 import torch
 
 from softmaxkit import maps as _maps
-from softmaxkit._base.core import (
-    normalize_axis,
-    parse_temperature,
-    prepare,
-    prepare_mask,
-    reduced_shape,
-)
+from softmaxkit import sparse as _sparse
+from softmaxkit._base import sparse_kernel
+from softmaxkit._base.arrays import rmax, rsum
+from softmaxkit._base.core import normalize_axis, reduced_shape, setup
+from softmaxkit._base.dispatch import is_dual
+from softmaxkit.autodiff._wrap import Generated, derived, parameters
+from softmaxkit.derivatives import forms
 
 __all__ = [
     "alpha_relu",
@@ -71,6 +75,8 @@ __all__ = [
 ]
 
 Tensor = torch.Tensor
+# The array-API namespace of torch tensors, in which the closed forms are written.
+_XP = array_api_compat.array_namespace(torch.empty(0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +85,9 @@ class _Spec:
 
     ``temperature`` is the value handed to the map (already validated); ``scale`` the divisor
     of the derivative (None for T = 1, 0 or inf, a float, or a kept-dims tensor with 1 where
-    T is 0 or inf): rows at T = 0 or inf are flagged dead and their derivative set to 0.
+    T is 0 or inf): rows at T = 0 or inf are flagged dead and their derivative set to 0. The
+    sparse maps add α (None when α is the tensor input), α-ReLU's τ and the bisection's
+    ``n_iter``.
     """
 
     fn: str
@@ -87,6 +95,9 @@ class _Spec:
     temperature: Any
     scale: float | Tensor | None
     dtype: Any
+    alpha: float | None = None
+    tau: float = 0.0
+    n_iter: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,26 +108,14 @@ class _Context:
     kept: Tensor  # bool, x's shape: entries that take part (not masked, not −inf)
 
 
-def _rsum(a: Tensor, axes: tuple[int, ...]) -> Tensor:
-    # No reduced axis: each entry is its own row (torch would reduce over all dims for ()).
-    return torch.sum(a, dim=axes, keepdim=True) if axes else a
-
-
-def _rmax(a: Tensor, axes: tuple[int, ...]) -> Tensor:
-    return torch.amax(a, dim=axes, keepdim=True) if axes else a
-
-
 def _work_dtype(dtype: torch.dtype) -> torch.dtype:
     """Derivatives of half-precision outputs are formed in float32, like the maps."""
     return torch.promote_types(dtype, torch.float32)
 
 
-def _scaled(a: Tensor, spec: _Spec) -> Tensor:
-    if spec.scale is None:
-        return a
-    if isinstance(spec.scale, float):
-        return a / spec.scale
-    return a / spec.scale.to(a.dtype)
+def _divisor(spec: _Spec, wd: torch.dtype) -> float | Tensor | None:
+    """T as :mod:`softmaxkit.derivatives.forms` takes it, a tensor in the work dtype."""
+    return spec.scale.to(wd) if isinstance(spec.scale, torch.Tensor) else spec.scale
 
 
 def _check_tensor(fn: str, x: Any, temperature: Any) -> None:
@@ -133,28 +132,23 @@ def _check_tensor(fn: str, x: Any, temperature: Any) -> None:
         )
 
 
-def _context(
-    fn: str, x: Tensor, axis: Any, temperature: Any, where: Any, dtype: Any,
-    plus_inf_dead: bool = True,
-) -> _Context:
+def _context(fn: str, x: Tensor, kw: dict[str, Any], plus_inf_dead: bool = True) -> _Context:
     """Validate the arguments (with the core layer's messages) and flag the special rows
     (``plus_inf_dead=False``: rows holding +inf are not constant, as for α-ReLU)."""
-    prep = prepare(x, fn=fn, dtype=dtype)
-    axes = normalize_axis(axis, x.ndim, fn=fn)
-    shape = tuple(x.shape)
-    red = reduced_shape(shape, axes)
-    temp = parse_temperature(temperature, prep.xp, red, prep.compute_dtype, x.device, fn=fn)
-    mask = prepare_mask(where, prep.xp, shape, x.device, fn=fn)
+    temperature = kw.get("temperature", 1.0)
+    s = setup(fn, x, axis=kw["axis"], temperature=temperature, where=kw["where"],
+              dtype=kw["dtype"])
+    axes, temp, mask = s.axes, s.temp, s.mask
     with torch.no_grad():
         xd = x.detach()
         kept = xd != -math.inf
         if mask is not None:
             kept = kept & mask
         if xd.numel() == 0:
-            dead = torch.zeros(red, dtype=torch.bool, device=x.device)
+            dead = torch.zeros(reduced_shape(s.shape, axes), dtype=torch.bool, device=x.device)
         else:
             masked = xd if mask is None else torch.where(mask, xd, -math.inf)
-            m = _rmax(masked, axes)
+            m = rmax(_XP, masked, axes)
             # +inf entries keep the mass whatever the finite entries do.
             dead = (m == math.inf) if plus_inf_dead else torch.zeros_like(m, dtype=torch.bool)
             dead = dead | (temp.kind in ("zero", "inf"))
@@ -167,50 +161,28 @@ def _context(
     elif temp.kind == "array":
         t = temp.value
         scale = torch.where((t == 0) | torch.isinf(t), torch.ones_like(t), t)
-    spec = _Spec(fn, axes, temperature, scale, dtype)
-    return _Context(spec, mask, dead, kept)
+    return _Context(_Spec(fn, axes, temperature, scale, kw["dtype"]), mask, dead, kept)
 
 
 # --------------------------------------------------------------------------------------------
-# closed forms (differentiable torch operations: the backward passes are differentiable too)
+# the closed forms of softmaxkit.derivatives.forms, in the work dtype (they are differentiable
+# torch operations: the backward passes are differentiable too)
 # --------------------------------------------------------------------------------------------
 
 
 def _softmax_tangent(spec: _Spec, p: Tensor, v: Tensor, dead: Tensor) -> Tensor:
-    """p ⊙ (v − ⟨p, v⟩) / T: the JVP and, the Jacobian being symmetric, the VJP of softmax."""
+    """The JVP and, the Jacobian being symmetric, the VJP of softmax."""
     wd = _work_dtype(p.dtype)
-    p, v = p.to(wd), v.to(wd)
-    zero = p.new_zeros(())
-    # Shift by v at the dominant entry (p > 1/2): v − ⟨p, v⟩ then sums only the small,
-    # accurately known p_j, instead of cancelling two O(|v|) numbers when p_k ≈ 1. Tangent
-    # entries where p = 0 (masked, −inf) are ignored even when they are not finite.
-    pivot = _rsum(torch.where(p > 0.5, v, zero), spec.axes)
-    v0 = torch.where(p != 0, v - pivot, zero)
-    out = _scaled(p * (v0 - _rsum(p * v0, spec.axes)), spec)
-    return torch.where(dead, zero, out)
+    return forms.softmax_jvp(_XP, p.to(wd), v.to(wd), spec.axes, _divisor(spec, wd), dead)
 
 
-def _log_softmax_vjp(spec: _Spec, y: Tensor, u: Tensor, dead: Tensor, kept: Tensor) -> Tensor:
-    """(u − p Σ u) / T, with u taken as 0 where the output is the constant −inf."""
+def _log_softmax_tangent(
+    spec: _Spec, y: Tensor, v: Tensor, dead: Tensor, kept: Tensor, form: Any
+) -> Tensor:
+    """``form`` (the JVP or the VJP of log_softmax) from the output y = log p."""
     wd = _work_dtype(y.dtype)
-    y, u = y.to(wd), u.to(wd)
-    zero = y.new_zeros(())
-    p = torch.exp(y)
-    u0 = torch.where(kept, u, zero)
-    out = _scaled(u0 - p * _rsum(u0, spec.axes), spec)
-    return torch.where(dead, zero, out)
-
-
-def _log_softmax_jvp(spec: _Spec, y: Tensor, v: Tensor, dead: Tensor, kept: Tensor) -> Tensor:
-    """(v − ⟨p, v⟩) / T on the entries that take part, 0 elsewhere."""
-    wd = _work_dtype(y.dtype)
-    y, v = y.to(wd), v.to(wd)
-    zero = y.new_zeros(())
-    p = torch.exp(y)
-    pivot = _rsum(torch.where(kept & (p > 0.5), v, zero), spec.axes)
-    v0 = torch.where(kept, v - pivot, zero)
-    out = _scaled(torch.where(kept, v0 - _rsum(p * v0, spec.axes), zero), spec)
-    return torch.where(dead, zero, out)
+    p = torch.exp(y.to(wd))
+    return form(_XP, p, v.to(wd), kept, spec.axes, _divisor(spec, wd), dead)
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,13 +236,15 @@ class _LogSoftmax(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, u: Tensor) -> tuple[Tensor, None, None, None, None]:
         y, dead, kept = ctx.saved_tensors
-        gx = _log_softmax_vjp(ctx.spec, y, u, dead, kept).to(ctx.x_dtype)
+        gx = _log_softmax_tangent(ctx.spec, y, u, dead, kept, forms.log_softmax_vjp)
+        gx = gx.to(ctx.x_dtype)
         return gx, None, None, None, None
 
     @staticmethod
     def jvp(ctx: Any, dx: Tensor, *_: Any) -> Tensor:
         y, dead, kept = ctx.saved_tensors
-        return _log_softmax_jvp(ctx.spec, y, dx, dead, kept).to(y.dtype)
+        dy = _log_softmax_tangent(ctx.spec, y, dx, dead, kept, forms.log_softmax_jvp)
+        return dy.to(y.dtype)
 
 
 class _LogSumExp(torch.autograd.Function):
@@ -306,15 +280,13 @@ class _LogSumExp(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, u: Tensor) -> tuple[Tensor, None, None, None]:
         p = _LogSumExp._weights(ctx)
-        return (p * u.to(p.dtype)).to(ctx.x_dtype), None, None, None
+        gx = forms.logsumexp_vjp(_XP, p, u.to(p.dtype))
+        return gx.to(ctx.x_dtype), None, None, None
 
     @staticmethod
     def jvp(ctx: Any, dx: Tensor, *_: Any) -> Tensor:
         p = _LogSumExp._weights(ctx)
-        zero = p.new_zeros(())
-        v = torch.where(p != 0, dx.to(p.dtype), zero)
-        out = _rsum(p * v, ctx.spec.axes)
-        return out.to(ctx.out_dtype)
+        return forms.logsumexp_jvp(_XP, p, dx.to(p.dtype), ctx.spec.axes).to(ctx.out_dtype)
 
 
 class _Hardmax(torch.autograd.Function):
@@ -348,255 +320,8 @@ class _Hardmax(torch.autograd.Function):
 
 
 # --------------------------------------------------------------------------------------------
-# public functions
-# --------------------------------------------------------------------------------------------
-
-
-def softmax(
-    x: Tensor,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Tensor:
-    r""":func:`softmaxkit.softmax` with a closed-form backward pass.
-
-    .. math:: p = \operatorname{softmax}(x / T), \qquad
-              \bar x = p \odot (\bar p - \langle p, \bar p\rangle) / T
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Logits.
-    axis, temperature, where, dtype
-        As for :func:`softmaxkit.softmax` (the temperature is not differentiated).
-
-    Returns
-    -------
-    torch.Tensor
-        ``softmaxkit.softmax(x, ...)``, attached to the autograd graph.
-
-    Raises
-    ------
-    TypeError
-        If ``x`` is not a tensor, or the temperature is a tensor that requires grad.
-
-    Notes
-    -----
-    Gradients are 0 (never NaN) on masked and −inf entries, in empty rows, in rows holding
-    +inf, and at T = 0 or T = inf; NaN in rows holding NaN. Twice differentiable.
-    """
-    _check_tensor("softmax", x, temperature)
-    c = _context("softmax", x, axis, temperature, where, dtype)
-    return _Softmax.apply(x, c.mask, c.dead, c.spec)
-
-
-def log_softmax(
-    x: Tensor,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Tensor:
-    r""":func:`softmaxkit.log_softmax` with a closed-form backward pass.
-
-    .. math:: \bar x = (\bar y - p \textstyle\sum_i \bar y_i) / T
-
-    with :math:`\bar y` taken as 0 on masked and −inf entries (their output is the constant
-    −inf).
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Logits.
-    axis, temperature, where, dtype
-        As for :func:`softmaxkit.log_softmax` (the temperature is not differentiated).
-
-    Returns
-    -------
-    torch.Tensor
-        ``softmaxkit.log_softmax(x, ...)``, attached to the autograd graph.
-
-    Raises
-    ------
-    TypeError
-        As for :func:`softmax`.
-
-    Notes
-    -----
-    Edge cases as for :func:`softmax`: the gradient never is NaN outside rows holding NaN, even
-    where the output is −inf.
-    """
-    _check_tensor("log_softmax", x, temperature)
-    c = _context("log_softmax", x, axis, temperature, where, dtype)
-    return _LogSoftmax.apply(x, c.mask, c.dead, c.kept, c.spec)
-
-
-def logsumexp(
-    x: Tensor,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    keepdims: bool = False,
-    return_sign: bool = False,
-    dtype: Any = None,
-) -> Any:
-    r""":func:`softmaxkit.logsumexp` with a closed-form backward pass: :math:`\bar x = \bar y\,p`.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Logits.
-    axis, temperature, where, keepdims, return_sign, dtype
-        As for :func:`softmaxkit.logsumexp` (weights ``b`` are not supported here; the
-        temperature is not differentiated).
-
-    Returns
-    -------
-    torch.Tensor, or (torch.Tensor, torch.Tensor) with ``return_sign``
-        The reduced result attached to the graph (and its sign: 1, or 0 for an empty row).
-
-    Raises
-    ------
-    TypeError
-        As for :func:`softmax`.
-
-    Notes
-    -----
-    The gradient is ``softmax(x, temperature=T)`` in every row, limits included: the hardmax
-    at T = 0, uniform at T = inf, shared among the +inf entries of a row; 0 in an empty row.
-    The Hessian is the softmax Jacobian (0 where softmax is locally constant).
-    """
-    _check_tensor("logsumexp", x, temperature)
-    c = _context("logsumexp", x, axis, temperature, where, dtype)
-    out = _LogSumExp.apply(x, c.mask, c.dead, c.spec)
-    if not keepdims and c.spec.axes:
-        out = out.squeeze(c.spec.axes)
-    if not return_sign:
-        return out
-    # Without weights the sum is positive unless it is empty (log 0 = −inf, sign 0).
-    lse = out.detach()
-    sign = torch.where(lse > -math.inf, torch.ones_like(lse), torch.zeros_like(lse))
-    return out, torch.where(torch.isnan(lse), lse, sign)
-
-
-def hardmax(
-    x: Tensor,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    where: Any = None,
-    dtype: Any = None,
-) -> Tensor:
-    """:func:`softmaxkit.hardmax` attached to the autograd graph, with gradient 0.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Logits.
-    axis, where, dtype
-        As for :func:`softmaxkit.hardmax`.
-
-    Returns
-    -------
-    torch.Tensor
-        ``softmaxkit.hardmax(x, ...)``.
-
-    Notes
-    -----
-    hardmax is piecewise constant: its derivative is 0 almost everywhere (undefined at ties,
-    where 0 is returned too); NaN in rows holding NaN. Unlike a result detached from the
-    graph, this one can sit on the only path to a loss without breaking ``backward()``.
-    """
-    _check_tensor("hardmax", x, None)
-    c = _context("hardmax", x, axis, 1.0, where, dtype)
-    return _Hardmax.apply(x, c.mask, c.spec)
-
-
-_FUNCTIONS: dict[str, Any] = {
-    "softmax": softmax,
-    "log_softmax": log_softmax,
-    "logsumexp": logsumexp,
-    "hardmax": hardmax,
-}
-_KEYWORDS = {
-    "softmax": {"axis", "temperature", "where", "dtype"},
-    "log_softmax": {"axis", "temperature", "where", "dtype"},
-    "logsumexp": {"axis", "temperature", "where", "b", "keepdims", "return_sign", "dtype"},
-    "hardmax": {"axis", "where", "dtype"},
-}
-
-
-def apply(name: str, x: Any, /, **kwargs: Any) -> Any:
-    """Call the map ``name`` through its autograd Function, when that applies.
-
-    The hook used by the public maps: for a tensor that requires grad (with grad mode on) the
-    result comes from the Function with the closed-form backward. Anything the Functions do not
-    cover returns ``NotImplemented``, and the caller computes the map as usual: a tensor that
-    does not require grad, weights ``b`` (differentiable themselves), a temperature tensor that
-    requires grad, an unknown keyword (so that the map raises its own error).
-
-    Parameters
-    ----------
-    name : str
-        ``"softmax"``, ``"log_softmax"``, ``"logsumexp"``, ``"hardmax"``, ``"sparsemax"``,
-        ``"entmax15"``, ``"entmax"`` or ``"alpha_relu"``.
-    x : any
-        The map's input.
-    **kwargs
-        The map's keywords.
-
-    Returns
-    -------
-    torch.Tensor, tuple or NotImplemented
-    """
-    if name not in _FUNCTIONS or not isinstance(x, torch.Tensor):
-        return NotImplemented
-    alpha = kwargs.get("alpha")
-    if isinstance(alpha, torch.Tensor) and name != "entmax":
-        return NotImplemented
-    # entmax takes a tensor α (one per row) only here, with or without grad.
-    per_row = isinstance(alpha, torch.Tensor)
-    from softmaxkit._base.dispatch import is_dual
-
-    wants_grad = x.requires_grad or (per_row and alpha.requires_grad)
-    if not (per_row or (wants_grad and torch.is_grad_enabled()) or is_dual(x)):
-        return NotImplemented
-    if not set(kwargs) <= _KEYWORDS[name]:
-        return NotImplemented
-    t = kwargs.get("temperature")
-    if isinstance(t, torch.Tensor) and t.requires_grad:
-        return NotImplemented
-    if kwargs.get("b") is not None:
-        return NotImplemented
-    kwargs.pop("b", None)
-    return _FUNCTIONS[name](x, **kwargs)
-
-
-# --------------------------------------------------------------------------------------------
 # the sparse maps: sparsemax, entmax15, entmax (α differentiable too), alpha_relu
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class _SparseSpec:
-    """As :class:`_Spec`, plus α (None when α is the tensor input), α-ReLU's τ and the
-    bisection's ``n_iter``."""
-
-    fn: str
-    axes: tuple[int, ...]
-    temperature: Any
-    scale: float | Tensor | None
-    dtype: Any
-    alpha: float | None
-    tau: float
-    n_iter: int | None
 
 
 def _sum_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -635,18 +360,16 @@ def _per_row_alpha(alpha: Tensor, x: Tensor, axes: tuple[int, ...]) -> Tensor:
     return alpha
 
 
-def _entmax_rows(x: Tensor, alpha: Tensor, mask: Tensor | None, spec: _SparseSpec) -> Tensor:
+def _entmax_rows(x: Tensor, alpha: Tensor, mask: Tensor | None, spec: _Spec) -> Tensor:
     """entmax with one α per row: the rows sharing an α are solved together."""
-    from softmaxkit import sparse
-
     axes = spec.axes
     red = reduced_shape(tuple(x.shape), axes)
     a = alpha.detach().expand(red)
     values = torch.unique(a)
     kw: dict[str, Any] = {"dtype": spec.dtype, "n_iter": spec.n_iter}
     if values.numel() == 1:
-        return sparse.entmax(x, alpha=float(values[0]), axis=axes, temperature=spec.temperature,
-                             where=mask, **kw)
+        return _sparse.entmax(x, alpha=float(values[0]), axis=axes,
+                              temperature=spec.temperature, where=mask, **kw)
     rest = [i for i in range(x.ndim) if i not in axes]
     perm = (*rest, *axes)
     pshape = tuple(x.shape[i] for i in perm)
@@ -664,7 +387,7 @@ def _entmax_rows(x: Tensor, alpha: Tensor, mask: Tensor | None, spec: _SparseSpe
     out: Tensor | None = None
     for v in values:
         idx = (ar == v).nonzero().squeeze(1)
-        part = sparse.entmax(
+        part = _sparse.entmax(
             xr[idx], alpha=float(v), axis=-1,
             temperature=tr if isinstance(tr, float) else tr[idx],
             where=None if mr is None else mr[idx], **kw,
@@ -676,57 +399,27 @@ def _entmax_rows(x: Tensor, alpha: Tensor, mask: Tensor | None, spec: _SparseSpe
     return out.reshape(pshape).permute(tuple(int(i) for i in np.argsort(perm)))
 
 
-def _alpha_in(spec: _SparseSpec, alpha: Tensor | None, wd: torch.dtype) -> Any:
+def _alpha_in(spec: _Spec, alpha: Tensor | None, wd: torch.dtype) -> Any:
     """α as a float, or as a kept-dims tensor in the work dtype (detached from nothing: the
     backward is differentiable in α too)."""
     return spec.alpha if alpha is None else alpha.to(wd)
 
 
-def _sparse_weights(spec: _SparseSpec, p: Tensor, alpha: Any) -> Tensor:
-    """g: the Jacobian's weights from the output (p^(2−α) on the support; α-ReLU: r^(2−α)
-    on 0 < r < inf), NaN where p is NaN."""
-    zero = p.new_zeros(())
-    one = p.new_ones(())
+def _sparse_tangent(spec: _Spec, p: Tensor, v: Tensor, dead: Tensor, alpha: Any) -> Tensor:
+    """J v (= vᵀ J: the Jacobian is symmetric), from the output's weights g = p^(2−α)."""
+    g = forms.sparse_weights(_XP, p, alpha, spec.fn)
+    t = _divisor(spec, p.dtype)
     if spec.fn == "alpha_relu":
-        on = (p > 0) & (p < math.inf)
-    else:
-        on = p > 0
-    if spec.fn == "sparsemax":
-        g = on.to(p.dtype)
-    elif spec.fn == "entmax15":
-        g = torch.sqrt(torch.where(on, p, zero))
-    else:
-        g = torch.where(on, torch.where(on, p, one) ** (2.0 - alpha), zero)
-    return torch.where(torch.isnan(p), p, g)
+        return forms.alpha_relu_jvp(_XP, g, v, t, dead)
+    return forms.sparse_jvp(_XP, g, v, spec.axes, t, dead)
 
 
-def _sparse_tangent(spec: _SparseSpec, p: Tensor, v: Tensor, dead: Tensor, alpha: Any) -> Tensor:
-    """J v: (diag(g) − g gᵀ/Σg) v / T for the normalised maps, g ⊙ v / T for α-ReLU."""
-    zero = p.new_zeros(())
-    g = _sparse_weights(spec, p, alpha)
-    v0 = torch.where(g != 0, v, zero)  # tangents off the support (even inf) do not matter
-    if spec.fn == "alpha_relu":
-        out = g * v0
-    else:
-        sg = _rsum(g, spec.axes)
-        q = _rsum(g * v0, spec.axes) / torch.where(sg != 0, sg, torch.ones_like(sg))
-        out = g * (v0 - q)
-    return torch.where(dead, zero, _scaled(out, spec))
-
-
-def _dp_dalpha(spec: _SparseSpec, p: Tensor, dead: Tensor, alpha: Tensor) -> Tensor:
-    """∂p/∂α (closed form of :func:`softmaxkit.sparse.entmax_alpha_derivative`)."""
-    import array_api_compat
-
-    from softmaxkit import sparse
-
-    zero = p.new_zeros(())
-    red = reduced_shape(tuple(p.shape), spec.axes)
-    eps = alpha.expand(red) - 1.0
+def _dp_dalpha(spec: _Spec, p: Tensor, dead: Tensor, alpha: Tensor) -> Tensor:
+    """∂p/∂α (the closed form behind :func:`softmaxkit.entmax_alpha_derivative`)."""
+    eps = alpha.expand(reduced_shape(tuple(p.shape), spec.axes)) - 1.0
     logp = torch.log(torch.where(p > 0, p, torch.ones_like(p)))
-    xp = array_api_compat.array_namespace(p)
-    d = sparse._dp_dalpha(xp, p, logp, eps, spec.axes)
-    return torch.where(dead, zero, d)
+    d = forms.entmax_dalpha(_XP, p, logp, eps, spec.axes)
+    return torch.where(dead, p.new_zeros(()), d)
 
 
 class _Sparse(torch.autograd.Function):
@@ -737,21 +430,19 @@ class _Sparse(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        x: Tensor, alpha: Tensor | None, mask: Tensor | None, dead: Tensor, spec: _SparseSpec
+        x: Tensor, alpha: Tensor | None, mask: Tensor | None, dead: Tensor, spec: _Spec
     ) -> Tensor:
-        from softmaxkit import sparse
-
         x = x.detach()
         kw = {"axis": spec.axes, "temperature": spec.temperature, "where": mask,
               "dtype": spec.dtype}
         if spec.fn == "sparsemax":
-            return sparse.sparsemax(x, **kw)
+            return _sparse.sparsemax(x, **kw)
         if spec.fn == "entmax15":
-            return sparse.entmax15(x, **kw)
+            return _sparse.entmax15(x, **kw)
         if spec.fn == "alpha_relu":
-            return sparse.alpha_relu(x, alpha=spec.alpha, tau=spec.tau, **kw)
+            return _sparse.alpha_relu(x, alpha=spec.alpha, tau=spec.tau, **kw)
         if alpha is None:
-            return sparse.entmax(x, alpha=spec.alpha, n_iter=spec.n_iter, **kw)
+            return _sparse.entmax(x, alpha=spec.alpha, n_iter=spec.n_iter, **kw)
         return _entmax_rows(x, alpha, mask, spec)
 
     @staticmethod
@@ -776,7 +467,7 @@ class _Sparse(torch.autograd.Function):
         if alpha is not None and ctx.needs_input_grad[1]:
             u0 = torch.where(p != 0, u, p.new_zeros(()))
             d = _dp_dalpha(spec, p, dead, a)
-            ga = _sum_to(_rsum(u0 * d, spec.axes), ctx.alpha_shape).to(ctx.alpha_dtype)
+            ga = _sum_to(rsum(_XP, u0 * d, spec.axes), ctx.alpha_shape).to(ctx.alpha_dtype)
         return gx, ga, None, None, None
 
     @staticmethod
@@ -795,206 +486,226 @@ class _Sparse(torch.autograd.Function):
         return out.to(p.dtype)
 
 
-def _sparse_apply(
-    fn: str, x: Tensor, alpha: Any, tau: float, n_iter: int | None, axis: Any, temperature: Any,
-    where: Any, dtype: Any,
-) -> Tensor:
-    from softmaxkit import sparse
 
-    _check_tensor(fn, x, temperature)
-    alpha_t: Tensor | None = None
-    a: float | None = None
-    t = 0.0
-    if fn == "alpha_relu":
-        a, t = sparse._check_relu_args(alpha, tau, fn)
-    elif fn == "entmax":
-        if isinstance(alpha, torch.Tensor):
-            axes = normalize_axis(axis, x.ndim, fn=fn)
-            alpha_t = _per_row_alpha(alpha, x, axes)
+
+# --------------------------------------------------------------------------------------------
+# the rules: rule(x, kw) with kw the public function's keywords (defaults filled in)
+# --------------------------------------------------------------------------------------------
+
+
+def _softmax(x: Any, kw: dict[str, Any]) -> Tensor:
+    _check_tensor("softmax", x, kw["temperature"])
+    c = _context("softmax", x, kw)
+    return _Softmax.apply(x, c.mask, c.dead, c.spec)
+
+
+def _log_softmax(x: Any, kw: dict[str, Any]) -> Tensor:
+    _check_tensor("log_softmax", x, kw["temperature"])
+    c = _context("log_softmax", x, kw)
+    return _LogSoftmax.apply(x, c.mask, c.dead, c.kept, c.spec)
+
+
+def _logsumexp(x: Any, kw: dict[str, Any]) -> Any:
+    _check_tensor("logsumexp", x, kw["temperature"])
+    c = _context("logsumexp", x, kw)
+    out = _LogSumExp.apply(x, c.mask, c.dead, c.spec)
+    if not kw["keepdims"] and c.spec.axes:
+        out = out.squeeze(c.spec.axes)
+    if not kw["return_sign"]:
+        return out
+    # Without weights the sum is positive unless it is empty (log 0 = −inf, sign 0).
+    lse = out.detach()
+    sign = torch.where(lse > -math.inf, torch.ones_like(lse), torch.zeros_like(lse))
+    return out, torch.where(torch.isnan(lse), lse, sign)
+
+
+def _hardmax(x: Any, kw: dict[str, Any]) -> Tensor:
+    _check_tensor("hardmax", x, None)
+    c = _context("hardmax", x, kw)
+    return _Hardmax.apply(x, c.mask, c.spec)
+
+
+def _sparse_rule(fn: str) -> Any:
+    """The rule of one sparse map: α (and τ, n_iter) checked before the common arguments."""
+
+    def rule(x: Any, kw: dict[str, Any]) -> Tensor:
+        _check_tensor(fn, x, kw["temperature"])
+        alpha, n_iter = kw.get("alpha"), kw.get("n_iter")
+        alpha_t: Tensor | None = None
+        a: float | None = None
+        tau = 0.0
+        if fn == "alpha_relu":
+            a, tau = sparse_kernel.check_relu_args(alpha, kw["tau"], fn)
+        elif fn == "entmax":
+            if isinstance(alpha, torch.Tensor):
+                alpha_t = _per_row_alpha(alpha, x, normalize_axis(kw["axis"], x.ndim, fn=fn))
+            else:
+                a = sparse_kernel.check_alpha(alpha)
+                if a == 1.0:  # softmax exactly, with its own Function
+                    common = {k: kw[k] for k in ("axis", "temperature", "where", "dtype")}
+                    return _maps.softmax(x, **common)
+            sparse_kernel.check_n_iter(n_iter)
         else:
-            a = sparse._check_alpha(alpha)
-            if a == 1.0:  # softmax exactly, with its own Function
-                return _maps.softmax(x, axis=axis, temperature=temperature, where=where,
-                                     dtype=dtype)
-        if n_iter is not None and (
-            isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 1
-        ):
-            raise ValueError(f"entmax: n_iter must be a positive integer, got {n_iter!r}")
-    else:
-        a = 2.0 if fn == "sparsemax" else 1.5
-    c = _context(fn, x, axis, temperature, where, dtype, plus_inf_dead=fn != "alpha_relu")
-    s = c.spec
-    spec = _SparseSpec(fn, s.axes, s.temperature, s.scale, s.dtype, a, t, n_iter)
-    return _Sparse.apply(x, alpha_t, c.mask, c.dead, spec)
+            a = 2.0 if fn == "sparsemax" else 1.5
+        c = _context(fn, x, kw, plus_inf_dead=fn != "alpha_relu")
+        spec = replace(c.spec, alpha=a, tau=tau, n_iter=n_iter)
+        return _Sparse.apply(x, alpha_t, c.mask, c.dead, spec)
+
+    return rule
 
 
-def sparsemax(
-    x: Tensor,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Tensor:
-    r""":func:`softmaxkit.sparsemax` with a closed-form backward pass.
+# --------------------------------------------------------------------------------------------
+# public functions: each map's own signature and docstring, less ``out`` (and ``b``)
+# --------------------------------------------------------------------------------------------
 
-    .. math:: \bar x = s \odot (\bar p - \langle s, \bar p\rangle / |S|) / T,
-
-    s the indicator of the support S.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Scores.
-    axis, temperature, where, dtype
-        As for :func:`softmaxkit.sparsemax` (the temperature is not differentiated).
-
-    Returns
-    -------
-    torch.Tensor
-        ``softmaxkit.sparsemax(x, ...)``, attached to the autograd graph.
-
-    Raises
-    ------
-    TypeError
-        If ``x`` is not a tensor, or the temperature is a tensor that requires grad.
-
-    Notes
-    -----
-    Gradients are 0 (never NaN) off the support, on masked and −inf entries, in empty rows, in
-    rows holding +inf and at T = 0 or inf; NaN in rows holding NaN.
-    """
-    return _sparse_apply("sparsemax", x, None, 0.0, None, axis, temperature, where, dtype)
+_RAISES = """\
+TypeError
+    If ``x`` is not a torch.Tensor, or the temperature is a tensor that requires grad (the
+    temperature is not differentiated here: to learn a temperature t, differentiate
+    ``f(x / t)``).
+"""
+_EDGES = (
+    "Gradients are 0 (never NaN) on masked and −inf entries, in empty rows, in rows holding "
+    "+inf, and at T = 0 or T = inf; NaN in rows holding NaN."
+)
+_SPARSE_EDGES = (
+    "Gradients are 0 (never NaN) off the support, on masked and −inf entries, in empty rows, "
+    "in rows holding +inf and at T = 0 or inf; NaN in rows holding NaN."
+)
+_LEAD = ":func:`softmaxkit.{name}` on torch tensors, with closed-form backward and JVP rules."
+_X = """\
+x : torch.Tensor
+    The input (a tensor that may require grad), as for the map.
+"""
 
 
-def entmax15(
-    x: Tensor,
-    /,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Tensor:
-    r""":func:`softmaxkit.entmax15` with a closed-form backward pass (g = √p).
-
-    .. math:: \bar x = g \odot (\bar p - \langle g, \bar p\rangle / \textstyle\sum g) / T
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Scores.
-    axis, temperature, where, dtype
-        As for :func:`softmaxkit.entmax15`.
-
-    Returns
-    -------
-    torch.Tensor
-        ``softmaxkit.entmax15(x, ...)``, attached to the autograd graph.
-
-    Notes
-    -----
-    Edge cases as for :func:`sparsemax`.
-    """
-    return _sparse_apply("entmax15", x, None, 0.0, None, axis, temperature, where, dtype)
+def _twin(
+    map_fn: Any, rule: Any, formula: str, notes: str, params: Any = None, **annotations: str
+) -> Any:
+    """The public function of ``map_fn``: its signature and docstring, computed by ``rule``."""
+    gen = Generated(_LEAD, formula, notes, {"x": _X, **(params or {})}, _RAISES)
+    # logsumexp: no weights b (torch's own autograd differentiates them), maybe a sign.
+    lse = map_fn.__name__ == "logsumexp"
+    annotations = {"x": "Tensor", "return": "Any" if lse else "Tensor", **annotations}
+    return derived(map_fn, rule, gen, module=__name__, drop=("out", "b") if lse else ("out",),
+                   annotations=annotations)
 
 
-def entmax(
-    x: Tensor,
-    /,
-    *,
-    alpha: float | Tensor = 1.5,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-    n_iter: int | None = None,
-) -> Tensor:
-    r""":func:`softmaxkit.entmax` with closed-form derivatives in x and in α.
+softmax = _twin(
+    _maps.softmax, _softmax,
+    r".. math:: \bar x = p \odot (\bar p - \langle p, \bar p\rangle) / T",
+    _EDGES + " Twice differentiable.",
+)
+log_softmax = _twin(
+    _maps.log_softmax, _log_softmax,
+    r""".. math:: \bar x = (\bar y - p \textstyle\sum_i \bar y_i) / T
 
-    .. math:: \bar x = g \odot (\bar p - \langle g, \bar p\rangle / \textstyle\sum g) / T,
+    with :math:`\bar y` taken as 0 on masked and −inf entries (their output is the constant
+    −inf).""",
+    _EDGES + " The gradient is not NaN even where the output is −inf.",
+)
+logsumexp = _twin(
+    _maps.logsumexp, _logsumexp,
+    r".. math:: \bar x = \bar y\,p, \qquad p = \operatorname{softmax}(x / T)",
+    "The gradient is ``softmax(x, temperature=T)`` in every row, limits included: the hardmax "
+    "at T = 0, uniform at T = inf, shared among the +inf entries of a row; 0 in an empty row. "
+    "The Hessian is the softmax Jacobian (0 where softmax is locally constant). Weights ``b`` "
+    "are not taken here (:func:`softmaxkit.logsumexp` differentiates them with torch's own "
+    "autograd); with ``return_sign`` the sign is 1, or 0 for an empty row.",
+)
+hardmax = _twin(
+    _maps.hardmax, _hardmax, "",
+    "hardmax is piecewise constant: its derivative is 0 almost everywhere (undefined at ties, "
+    "where 0 is returned too); NaN in rows holding NaN. Unlike a result detached from the "
+    "graph, this one can sit on the only path to a loss without breaking ``backward()``.",
+)
+sparsemax = _twin(
+    _sparse.sparsemax, _sparse_rule("sparsemax"),
+    r""".. math:: \bar x = s \odot (\bar p - \langle s, \bar p\rangle / |S|) / T,
+
+    s the indicator of the support S.""",
+    _SPARSE_EDGES,
+)
+entmax15 = _twin(
+    _sparse.entmax15, _sparse_rule("entmax15"),
+    r".. math:: \bar x = g \odot (\bar p - \langle g, \bar p\rangle / \textstyle\sum g) / T,"
+    r" \qquad g = \sqrt p",
+    _SPARSE_EDGES,
+)
+entmax = _twin(
+    _sparse.entmax, _sparse_rule("entmax"),
+    r""".. math:: \bar x = g \odot (\bar p - \langle g, \bar p\rangle / \textstyle\sum g) / T,
               \qquad \bar\alpha = \Bigl\langle \bar p, \frac{\partial p}{\partial\alpha}
               \Bigr\rangle,
 
     g = p^(2−α) on the support, ∂p/∂α as in
-    :func:`softmaxkit.sparse.entmax_alpha_derivative` (summed over the rows that share an α).
+    :func:`softmaxkit.sparse.entmax_alpha_derivative` (summed over the rows that share an α).""",
+    _SPARSE_EDGES + " With a tensor α, rows that share an α value are solved together, one "
+    "bisection per distinct value; the α gradient is 0 in rows that do not depend on α "
+    "(T = 0 or inf, rows holding +inf, empty rows).",
+    params={"alpha": """\
+alpha : float or torch.Tensor, default 1.5
+    α ≥ 1. A tensor (it may require grad) is broadcast against the reduced shape — ``x``'s
+    shape with the reduced axes of length 1 — so there can be one α per row, as in the
+    ``entmax`` package's ``entmax_bisect``; its gradient has α's own shape. It must be
+    finite and ≥ 1 (else ValueError). A float α = 1 is :func:`softmax` exactly."""},
+    alpha="float | Tensor",
+)
+alpha_relu = _twin(
+    _sparse.alpha_relu, _sparse_rule("alpha_relu"),
+    r".. math:: \bar x = r^{2-\alpha} \odot \bar r / T \quad \text{on } 0 < r < \infty.",
+    "Gradients are 0 below the threshold, on masked and ±inf entries and at T = 0 or inf; NaN "
+    "in rows holding NaN. α and τ are numbers, not differentiated.",
+)
+
+_FUNCTIONS: dict[str, Any] = {
+    f.__name__: f
+    for f in (softmax, log_softmax, logsumexp, hardmax, sparsemax, entmax15, entmax, alpha_relu)
+}
+# The keywords a Function covers: its public function's, and logsumexp's b left at None.
+_KEYWORDS = {name: {*parameters(f)} for name, f in _FUNCTIONS.items()}
+_KEYWORDS["logsumexp"].add("b")
+
+
+def apply(name: str, x: Any, /, **kwargs: Any) -> Any:
+    """Call the map ``name`` through its autograd Function, when that applies.
+
+    The hook used by the public maps: for a tensor that requires grad (with grad mode on) the
+    result comes from the Function with the closed-form backward. Anything the Functions do not
+    cover returns ``NotImplemented``, and the caller computes the map as usual: a tensor that
+    does not require grad, weights ``b`` (differentiable themselves), a temperature tensor that
+    requires grad, an unknown keyword (so that the map raises its own error).
 
     Parameters
     ----------
-    x : torch.Tensor
-        Scores.
-    alpha : float or torch.Tensor, default 1.5
-        α ≥ 1. A tensor (it may require grad) is broadcast against the reduced shape — ``x``'s
-        shape with the reduced axes of length 1 — so there can be one α per row, as in the
-        ``entmax`` package's ``entmax_bisect``; its gradient has α's own shape.
-    axis, temperature, where, dtype, n_iter
-        As for :func:`softmaxkit.entmax` (the temperature is not differentiated).
+    name : str
+        ``"softmax"``, ``"log_softmax"``, ``"logsumexp"``, ``"hardmax"``, ``"sparsemax"``,
+        ``"entmax15"``, ``"entmax"`` or ``"alpha_relu"``.
+    x : any
+        The map's input.
+    **kwargs
+        The map's keywords.
 
     Returns
     -------
-    torch.Tensor
-        ``softmaxkit.entmax(x, ...)`` (with a tensor α, each row at its own α).
-
-    Raises
-    ------
-    ValueError
-        If ``alpha`` does not broadcast to the reduced shape, or holds a value below 1, NaN or
-        inf.
-
-    Notes
-    -----
-    Rows that share an α value are solved together, one bisection per distinct value. The α
-    gradient is 0 in rows that do not depend on α (T = 0 or inf, rows holding +inf, empty
-    rows). A float α = 1 is :func:`softmax` exactly.
+    torch.Tensor, tuple or NotImplemented
     """
-    return _sparse_apply("entmax", x, alpha, 0.0, n_iter, axis, temperature, where, dtype)
-
-
-def alpha_relu(
-    x: Tensor,
-    /,
-    alpha: float = 1.5,
-    tau: float = 0.0,
-    *,
-    axis: int | tuple[int, ...] | None = -1,
-    temperature: Any = 1.0,
-    where: Any = None,
-    dtype: Any = None,
-) -> Tensor:
-    r""":func:`softmaxkit.sparse.alpha_relu` with a closed-form backward pass.
-
-    .. math:: \bar x = r^{2-\alpha} \odot \bar r / T \quad \text{on } 0 < r < \infty.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Scores.
-    alpha, tau, axis, temperature, where, dtype
-        As for :func:`softmaxkit.sparse.alpha_relu` (α and τ are numbers, not
-        differentiated).
-
-    Returns
-    -------
-    torch.Tensor
-        ``alpha_relu(x, ...)``, attached to the autograd graph.
-
-    Notes
-    -----
-    Gradients are 0 below the threshold, on masked and ±inf entries and at T = 0 or inf; NaN
-    in rows holding NaN.
-    """
-    return _sparse_apply("alpha_relu", x, alpha, tau, None, axis, temperature, where, dtype)
-
-
-_FUNCTIONS.update(
-    {"sparsemax": sparsemax, "entmax15": entmax15, "entmax": entmax, "alpha_relu": alpha_relu}
-)
-_KEYWORDS.update(
-    {
-        "sparsemax": {"axis", "temperature", "where", "dtype"},
-        "entmax15": {"axis", "temperature", "where", "dtype"},
-        "entmax": {"alpha", "axis", "temperature", "where", "dtype", "n_iter"},
-        "alpha_relu": {"alpha", "tau", "axis", "temperature", "where", "dtype"},
-    }
-)
+    if name not in _FUNCTIONS or not isinstance(x, torch.Tensor):
+        return NotImplemented
+    alpha = kwargs.get("alpha")
+    if isinstance(alpha, torch.Tensor) and name != "entmax":
+        return NotImplemented
+    # entmax takes a tensor α (one per row) only here, with or without grad.
+    per_row = isinstance(alpha, torch.Tensor)
+    wants_grad = x.requires_grad or (per_row and alpha.requires_grad)
+    if not (per_row or (wants_grad and torch.is_grad_enabled()) or is_dual(x)):
+        return NotImplemented
+    if not set(kwargs) <= _KEYWORDS[name]:
+        return NotImplemented
+    t = kwargs.get("temperature")
+    if isinstance(t, torch.Tensor) and t.requires_grad:
+        return NotImplemented
+    if kwargs.get("b") is not None:
+        return NotImplemented
+    kwargs.pop("b", None)
+    return _FUNCTIONS[name](x, **kwargs)

@@ -1,13 +1,20 @@
-"""Drawing of reliability diagrams (matplotlib); the public entry points are in calibration."""
+"""Reliability diagrams (matplotlib, imported on first use): one model, or before and after.
+
+:func:`reliability_diagram` draws one :class:`~softmaxkit.calibration.metrics.ReliabilityTable`
+(accuracy bars, the gap to the mean confidence, the diagonal, a counts panel below);
+:func:`reliability_comparison` puts two side by side. Matplotlib is the optional extra
+``softmaxkit[plot]``; importing this module does not import it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from softmaxkit.calibration import ReliabilityTable
+from softmaxkit.calibration.metrics import ReliabilityTable, Strategy, reliability_table
+
+__all__ = ["draw_reliability", "reliability_comparison", "reliability_diagram"]
 
 _BAR = "#3b75af"
 _GAP = "#d62728"
@@ -50,7 +57,6 @@ def draw_reliability(
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from softmaxkit.calibration import reliability_table
     >>> ax = draw_reliability(reliability_table([[0.9, 0.1], [0.4, 0.6]], [0, 0], n_bins=4))
     >>> [float(v) for v in ax.get_xlim()]
     [0.0, 1.0]
@@ -120,3 +126,94 @@ def draw_reliability(
     ax.tick_params(labelbottom=False)
     ax.counts_ax = below
     return ax
+
+
+def reliability_diagram(
+    probs: Any,
+    labels: Any,
+    ax: Any = None,
+    *,
+    n_bins: int = 15,
+    strategy: Strategy = "uniform",
+    title: str | None = None,
+    counts: bool = True,
+    legend: bool = True,
+) -> Any:
+    """Reliability diagram: accuracy per confidence bin against the diagonal (matplotlib).
+
+    Bars show each bin's accuracy; the hatched red boxes the gap to its mean confidence
+    (above the bar: over-confident), ending at the bin's mean confidence (red tick); the dashed
+    diagonal is perfect calibration; a panel below shows how many samples fall in each bin
+    (log scale). ECE, MCE and N are written under the title. Needs matplotlib
+    (``pip install softmaxkit[plot]``).
+
+    Parameters
+    ----------
+    probs, labels, n_bins, strategy
+        As for :func:`reliability_table`.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure. The counts panel is split off below it.
+    title : str, optional
+    counts : bool, default True
+        Draw the counts panel.
+    legend : bool, default True
+        Draw the legend (above the diagram).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The diagram's axes (the counts panel is ``ax.counts_ax`` when drawn).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = reliability_diagram([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]], [0, 1, 1], n_bins=5)
+    >>> ax.get_ylabel()
+    'accuracy'
+    """
+    table = reliability_table(probs, labels, n_bins=n_bins, strategy=strategy)
+    return draw_reliability(table, ax, title=title, counts=counts, legend=legend)
+
+
+def reliability_comparison(
+    probs_before: Any,
+    probs_after: Any,
+    labels: Any,
+    *,
+    n_bins: int = 15,
+    strategy: Strategy = "uniform",
+    titles: tuple[str, str] = ("before calibration", "after calibration"),
+) -> Any:
+    """Two reliability diagrams side by side, e.g. before and after temperature scaling.
+
+    Parameters
+    ----------
+    probs_before, probs_after : array_like, shape (N, K)
+        Probabilities of the same samples.
+    labels, n_bins, strategy
+        As for :func:`reliability_table`.
+    titles : (str, str)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = reliability_comparison([[0.9, 0.1], [0.2, 0.8]], [[0.7, 0.3], [0.4, 0.6]], [0, 0])
+    >>> len(fig.axes)
+    4
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(10, 6.6), layout="constrained")
+    grid = fig.subplots(2, 2, sharex=True, height_ratios=[3, 1])
+    for col, pr, title in zip(range(2), (probs_before, probs_after), titles, strict=True):
+        table = reliability_table(pr, labels, n_bins=n_bins, strategy=strategy)
+        draw_reliability(table, grid[0, col], title=title, legend=False, counts_ax=grid[1, col])
+    handles, names = grid[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=4, frameon=False)
+    return fig

@@ -24,49 +24,61 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit import calibration as cal
 from softmaxkit import io as sio
-from softmaxkit.cli import _positive_int
+from softmaxkit.cli import _dask
+from softmaxkit.cli._args import Text, add_command, number, positive_int
+from softmaxkit.cli._stream import CLUSTER_ONLY, DASK_OUTPUT
+from softmaxkit.maps import softmax
 
-COMMANDS: tuple[str, ...] = ("calibrate",)
+__all__ = ["NAMES", "TEXTS", "add_parsers", "run", "softmax_rows"]
 
-_HELP = "fit a temperature (Guo et al. 2017) on logits and labels; report calibration metrics"
+NAMES = ("calibrate",)
 
-_EPILOG = """\
-examples:
-  softmaxkit calibrate --example --plot reliability.png
-  softmaxkit calibrate logits.csv --labels label -o calibrated.csv
-  softmaxkit calibrate scores.parquet --columns 'logit_*' --labels y --validation-split 0.3
-  softmaxkit calibrate logits.npy --labels labels.csv --method vector
+# The advice the command gives in its errors.
+EXAMPLE_OR_LOGITS = "give LOGITS or --example, not both"
+REQUIRED = "the following arguments are required: LOGITS (or --example)"
+LABELS_REQUIRED = "--labels COL|FILE is required (the true class of each row)"
+BAD_DELIMITER = "--delimiter must be one character, got {text!r}"
+FIT_BIAS = "--fit-bias applies to --method temperature (vector scaling has biases)"
+BAD_PLOT = "--plot writes a PNG file; give a name ending in .png, got {name!r}"
+NOT_LABELS = (
+    "--labels {spec!r} is neither a column of this file (columns: {columns}) nor an "
+    "existing file"
+)
+DASK_PLOT = "--plot is not available with --engine dask"
+DASK_LABELS = (
+    "with --engine dask, --labels must name a column of the dataset ({spec!r} is not one)"
+)
 
+TEXTS = {
+    "calibrate": Text(
+        "fit a temperature (Guo et al. 2017) on logits and labels; report calibration metrics",
+        "Fits on a validation part of the rows and reports every metric before and after on "
+        "the held-out part.",
+        examples=(
+            "softmaxkit calibrate --example --plot reliability.png",
+            "softmaxkit calibrate logits.csv --labels label -o calibrated.csv",
+            "softmaxkit calibrate scores.parquet --columns 'logit_*' --labels y "
+            "--validation-split 0.3",
+            "softmaxkit calibrate logits.npy --labels labels.csv --method vector",
+        ),
+        notes="""\
 LOGITS is .csv, .parquet or .npy; --labels names a column of LOGITS or a file with one column
 (or a column named 'label'). Labels are class indices 0..K-1 in the order of the logit
 columns. A single logit column is a binary classifier: P(class 1) = sigmoid(z / T).
-"""
+""",
+        hints=(
+            EXAMPLE_OR_LOGITS, REQUIRED, LABELS_REQUIRED, BAD_DELIMITER, FIT_BIAS,
+            CLUSTER_ONLY, BAD_PLOT, NOT_LABELS, DASK_OUTPUT, DASK_PLOT, DASK_LABELS,
+        ),
+    ),
+}
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text!r}")
-    return value
-
-
-
-
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parsers(sub: Any) -> None:
     """Add ``calibrate`` (its own options: the map commands' ones do not fit)."""
-    del common
-    p = sub.add_parser(
-        "calibrate",
-        help=_HELP,
-        description=f"calibrate: {_HELP}. Fits on a validation part of the rows and reports "
-        "every metric before and after on the held-out part.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "calibrate", TEXTS["calibrate"])
     p.add_argument("input", nargs="?", metavar="LOGITS", help="logits file (.csv, .parquet, .npy)")
     p.add_argument(
         "--labels",
@@ -83,7 +95,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--validation-split",
-        type=_fraction,
+        type=number(float, (lambda f: 0.0 < f < 1.0, "must be strictly between 0 and 1")),
         default=0.5,
         metavar="F",
         help="fraction of the rows to fit on (default 0.5); the rest is held out",
@@ -101,7 +113,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="temperature method: also fit a per-class bias (softmax(z/T + b))",
     )
     p.add_argument(
-        "--n-bins", type=_positive_int, default=15, metavar="N", help="bins of the ECE (15)"
+        "--n-bins", type=positive_int, default=15, metavar="N", help="bins of the ECE (15)"
     )
     p.add_argument(
         "--strategy",
@@ -143,7 +155,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="with --engine dask and no --scheduler: local worker processes (one per core)",
@@ -232,41 +244,85 @@ def _prob_names(columns: list[str], k: int) -> list[str]:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run ``calibrate``; return the exit status."""
-    from softmaxkit import calibration as cal
-    from softmaxkit.maps import softmax
+    path, columns, label_spec = _inputs(args, parser)
+    output = args.output
+    if args.engine == "dask":
+        return _run_dask(args, parser, path, columns, label_spec)
+    if args.scheduler is not None or args.workers is not None:
+        parser.error(CLUSTER_ONLY)
+    if output not in (None, "-"):
+        sio.file_format(output)
+    if args.plot is not None:
+        if os.path.splitext(args.plot)[1].lower() != ".png":
+            parser.error(BAD_PLOT.format(name=args.plot))
+        import matplotlib  # fail before the work when it is missing
 
+        matplotlib.use("Agg")
+
+    logits, y, k, selected, rest, rest_names = _load(args, path, columns, label_spec)
+    n = y.shape[0]
+    rng = np.random.default_rng(args.seed)
+    perm = rng.permutation(n)
+    n_fit = min(max(round(args.validation_split * n), 1), n - 1)
+    fit_idx, test_idx = np.sort(perm[:n_fit]), np.sort(perm[n_fit:])
+    model = _fit(_scaler(args), logits[fit_idx], y[fit_idx], path)
+
+    # Only the held-out rows are needed before and after for the report; the output is
+    # computed and written block by block (memory: the logits, plus the held-out part twice).
+    test_logits = logits[test_idx]
+    before = softmax(
+        np.stack([np.zeros(test_idx.size), test_logits], axis=1)
+        if logits.ndim == 1
+        else test_logits
+    )
+    after = model.predict_proba(test_logits)
+    del test_logits
+    report = _report(model, args, path, n, k, fit_idx, test_idx, before, after, y)
+    stream = sys.stderr if output == "-" else sys.stdout
+    if not args.quiet:
+        print(report, file=stream)
+    if args.plot is not None:
+        _save_plot(args, before, after, y[test_idx])
+    del before, after
+    if output is not None:
+        names = _prob_names(selected, k)
+        kept = [r for r in rest_names if r not in names and r != "split"]
+        _write_calibrated(output, model, logits, fit_idx, [rest[r] for r in kept], kept, names)
+        if not args.quiet and output != "-":
+            print(f"calibrated probabilities of {n} rows -> {output}", file=stream)
+    return 0
+
+
+def _inputs(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[str, list[str] | None, str]:
+    """The logits file, its column specs and the labels (a column or a file), checked."""
     if args.example:
         if args.input is not None:
-            parser.error("give LOGITS or --example, not both")
+            parser.error(EXAMPLE_OR_LOGITS)
         path = str(sio.example_path())
         columns = args.columns or ["logit_*"]
         label_spec = args.labels or "label"
     else:
         if args.input is None:
-            parser.error("the following arguments are required: LOGITS (or --example)")
+            parser.error(REQUIRED)
         if args.labels is None:
-            parser.error("--labels COL|FILE is required (the true class of each row)")
+            parser.error(LABELS_REQUIRED)
         path, columns, label_spec = args.input, args.columns, args.labels
     if path == "-":
         parser.error("calibrate reads LOGITS more than once; give a file, not standard input")
     if len(args.delimiter) != 1:
-        parser.error(f"--delimiter must be one character, got {args.delimiter!r}")
+        parser.error(BAD_DELIMITER.format(text=args.delimiter))
     if args.method == "vector" and args.fit_bias:
-        parser.error("--fit-bias applies to --method temperature (vector scaling has biases)")
-    output = args.output
-    if args.engine == "dask":
-        return _run_dask(args, parser, path, columns, label_spec)
-    if args.scheduler is not None or args.workers is not None:
-        parser.error("--scheduler and --workers go with --engine dask")
-    if output not in (None, "-"):
-        sio.file_format(output)
-    if args.plot is not None:
-        if os.path.splitext(args.plot)[1].lower() != ".png":
-            parser.error(f"--plot writes a PNG file; give a name ending in .png, got {args.plot!r}")
-        import matplotlib  # fail before the work when it is missing
+        parser.error(FIT_BIAS)
+    return path, columns, label_spec
 
-        matplotlib.use("Agg")
 
+def _load(
+    args: argparse.Namespace, path: str, columns: list[str] | None, label_spec: str
+) -> tuple[np.ndarray, np.ndarray, int, list[str], dict[str, list[Any]], list[str]]:
+    """(logits, labels, classes, logit columns, passthrough columns, their names); one
+    logit column (a binary classifier) gives 1-D logits."""
     if not os.path.exists(path):
         raise sio.MissingFileError(path, None, None, "no such file")
     names = sio.open_reader(
@@ -274,11 +330,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     ).names
     label_col = label_spec if label_spec in names else None
     if label_col is None and not os.path.isfile(label_spec):
-        raise sio.InputError(
-            path, None, None,
-            f"--labels {label_spec!r} is neither a column of this file (columns: "
-            f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}) nor an existing file",
-        )
+        columns_text = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        message = NOT_LABELS.format(spec=label_spec, columns=columns_text)
+        raise sio.InputError(path, None, None, message)
     z, selected, rest, rest_names = _read_logits(path, columns, label_col, args)
     if label_col is not None:
         y = _as_labels(rest[label_col], path, label_col)
@@ -301,60 +355,50 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"label {y[i]} is out of range for {k} classes (expected 0..{k - 1})",
         )
     logits = z[:, 0] if z.shape[1] == 1 else z
+    return logits, y, k, selected, rest, rest_names
 
-    rng = np.random.default_rng(args.seed)
-    perm = rng.permutation(n)
-    n_fit = min(max(round(args.validation_split * n), 1), n - 1)
-    fit_idx, test_idx = np.sort(perm[:n_fit]), np.sort(perm[n_fit:])
+
+def _scaler(args: argparse.Namespace) -> Any:
+    """The unfitted model ``--method`` (and ``--fit-bias``) asks for."""
     if args.method == "vector":
-        model: Any = cal.VectorScaling()
-    else:
-        model = cal.TemperatureScaling(fit_bias=args.fit_bias)
+        return cal.VectorScaling()
+    return cal.TemperatureScaling(fit_bias=args.fit_bias)
+
+
+def _fit(model: Any, logits: Any, labels: Any, path: str) -> Any:
+    """``model`` fitted on the validation part; a failure is the input's."""
     try:
-        model.fit(logits[fit_idx], y[fit_idx])
+        model.fit(logits, labels)
     except ValueError as exc:
         raise sio.InputError(
             path, None, None, f"cannot fit on the validation part: {exc}"
         ) from None
+    return model
 
-    # Only the held-out rows are needed before and after for the report; the output is
-    # computed and written block by block (memory: the logits, plus the held-out part twice).
-    test_logits = logits[test_idx]
-    before = softmax(
-        np.stack([np.zeros(test_idx.size), test_logits], axis=1)
-        if logits.ndim == 1
-        else test_logits
-    )
-    after = model.predict_proba(test_logits)
-    del test_logits
-    report = _report(cal, model, args, path, n, k, fit_idx, test_idx, before, after, y)
-    stream = sys.stderr if output == "-" else sys.stdout
-    if not args.quiet:
-        print(report, file=stream)
-    if args.plot is not None:
-        _save_plot(cal, args, before, after, y[test_idx])
-    del before, after
-    if output is not None:
-        in_fit = np.zeros(n, dtype=bool)
-        in_fit[fit_idx] = True
-        pnames = _prob_names(selected, k)
-        kept = [r for r in rest_names if r not in pnames and r != "split"]
-        block = max(1, (1 << 20) // k)
-        with sio.open_writer(None if output == "-" else output, [*kept, *pnames, "split"]) as w:
-            for a in range(0, n, block):
-                b = min(n, a + block)
-                probs = model.predict_proba(logits[a:b])
-                cols = [np.asarray(rest[r][a:b], dtype=object) for r in kept]
-                cols += [np.ascontiguousarray(probs[:, j]) for j in range(probs.shape[1])]
-                split = np.where(in_fit[a:b], "fit", "test").astype(object)
-                w.write([*cols, split], a)
-        if not args.quiet and output != "-":
-            print(f"calibrated probabilities of {n} rows -> {output}", file=stream)
-    return 0
+
+def _write_calibrated(
+    output: str, model: Any, logits: np.ndarray, fit_idx: np.ndarray,
+    kept: list[list[Any]], kept_names: list[str], prob_names: list[str],
+) -> None:
+    """The calibrated probabilities of every row, block by block, after the kept columns,
+    with the ``split`` each row was in (``output`` ``-``: standard output)."""
+    n = logits.shape[0]
+    in_fit = np.zeros(n, dtype=bool)
+    in_fit[fit_idx] = True
+    block = max(1, (1 << 20) // len(prob_names))
+    names = [*kept_names, *prob_names, "split"]
+    with sio.open_writer(None if output == "-" else output, names) as w:
+        for a in range(0, n, block):
+            b = min(n, a + block)
+            probs = model.predict_proba(logits[a:b])
+            cols = [np.asarray(column[a:b], dtype=object) for column in kept]
+            cols += [np.ascontiguousarray(probs[:, j]) for j in range(probs.shape[1])]
+            split = np.where(in_fit[a:b], "fit", "test").astype(object)
+            w.write([*cols, split], a)
 
 
 def _report(
-    cal: Any, model: Any, args: argparse.Namespace, path: str, n: int, k: int,
+    model: Any, args: argparse.Namespace, path: str, n: int, k: int,
     fit_idx: np.ndarray, test_idx: np.ndarray, before: np.ndarray, after: np.ndarray,
     y: np.ndarray,
 ) -> str:
@@ -399,7 +443,7 @@ def _report(
 
 
 def _save_plot(
-    cal: Any, args: argparse.Namespace, before: np.ndarray, after: np.ndarray, y: np.ndarray
+    args: argparse.Namespace, before: np.ndarray, after: np.ndarray, y: np.ndarray
 ) -> None:
     import matplotlib.pyplot as plt
 
@@ -448,25 +492,46 @@ def _run_dask(
     row's confidence and correctness (two numbers a row, for the ECE's bins); the
     class-wise ECE, which needs every class's probability binned, is not computed here.
     """
-    from softmaxkit import _dask_engine as engine
-    from softmaxkit import calibration as cal
-
-    engine.require()
-    import dask
-
+    _dask.require()
     output = args.output
     if output in (None, "-"):
-        parser.error("--engine dask writes a partitioned Parquet dataset: give -o DIRECTORY")
+        parser.error(DASK_OUTPUT)
     if args.plot is not None:
-        parser.error("--plot is not available with --engine dask")
-    frame = engine.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
+        parser.error(DASK_PLOT)
+    frame, selected, kept = _dask_frame(args, parser, path, columns, label_col)
+    k = max(2, len(selected))
+    model = _scaler(args)
+    with _dask.client(args.scheduler, args.workers):
+        part = frame[frame["_fit"]]
+        z = part[selected].to_dask_array(lengths=True).astype(np.float64)
+        y = part[label_col].to_dask_array(lengths=True)
+        n_fit = int(z.shape[0])
+        if n_fit == 0:
+            raise sio.InputError(path, None, None, "the validation part is empty")
+        _fit(model, z[:, 0] if len(selected) == 1 else z, y, path)
+        total, bins = _dask_heldout(model, frame, selected, label_col, k)
+        if int(total[0]) == 0:
+            raise sio.InputError(path, None, None, "the held-out part is empty")
+        rows = _dask_write(model, frame, selected, kept, k, output)
+    if not args.quiet:
+        print(_dask_report(args, model, path, rows, k, n_fit, total, bins))
+    return 0
+
+
+def _dask_frame(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    path: str,
+    columns: list[str] | None,
+    label_col: str,
+) -> tuple[Any, list[str], list[str]]:
+    """(the dataset with a column ``_fit``: the row's part of the split, logit columns,
+    columns to pass through)."""
+    frame = _dask.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
     names = [str(c) for c in frame.columns]
     frame.columns = names
     if label_col not in names:
-        parser.error(
-            f"with --engine dask, --labels must name a column of the dataset ({label_col!r} "
-            "is not one)"
-        )
+        parser.error(DASK_LABELS.format(spec=label_col))
     specs = columns or [n for n in names if n != label_col]
     selected = [names[i] for i in sio.select_columns(names, specs, file=path)]
     if label_col in selected:
@@ -483,129 +548,124 @@ def _run_dask(
         return part.assign(_fit=rng.random(len(part)) < fraction)
 
     meta = frame._meta.assign(_fit=np.array([], dtype=bool))
-    frame = frame.map_partitions(with_split, meta=meta)
-    if args.method == "vector":
-        model: Any = cal.VectorScaling()
-    else:
-        model = cal.TemperatureScaling(fit_bias=args.fit_bias)
+    return frame.map_partitions(with_split, meta=meta), selected, kept
 
-    with engine.client(args.scheduler, args.workers):
-        part = frame[frame["_fit"]]
-        z = part[selected].to_dask_array(lengths=True).astype(np.float64)
-        y = part[label_col].to_dask_array(lengths=True)
-        n_fit = int(z.shape[0])
-        if n_fit == 0:
-            raise sio.InputError(path, None, None, "the validation part is empty")
-        try:
-            model.fit(z[:, 0] if len(selected) == 1 else z, y)
-        except ValueError as exc:
-            raise sio.InputError(
-                path, None, None, f"cannot fit on the validation part: {exc}"
-            ) from None
 
-        def calibrated(values: np.ndarray) -> np.ndarray:
-            logits = values[:, 0] if values.shape[1] == 1 else values
-            return np.asarray(model.predict_proba(logits))
+def _calibrated(model: Any, values: np.ndarray) -> np.ndarray:
+    """The fitted model's probabilities of a block of logit rows (one column: binary)."""
+    logits = values[:, 0] if values.shape[1] == 1 else values
+    return np.asarray(model.predict_proba(logits))
 
-        def heldout(part: Any) -> tuple[np.ndarray, ...]:
-            test = part[~part["_fit"].to_numpy()]
-            values = test[selected].to_numpy(dtype=np.float64)
-            labels = cal.class_indices(test[label_col].to_numpy(), len(test), k, "calibrate")
-            pb = softmax_rows(values)
-            pa = calibrated(values)
-            rows = np.arange(len(test))
-            stats = []
-            out = []
-            for pr in (pb, pa):
-                top = np.argmax(pr, axis=1)
-                conf = pr[rows, top]
-                hit = top == labels
-                with np.errstate(divide="ignore"):
-                    nll = -np.log(pr[rows, labels]).sum()
-                d = pr.copy()
-                d[rows, labels] -= 1.0
-                stats += [float(hit.sum()), float(nll), float(np.einsum("ij,ij->", d, d))]
-                out += [conf, hit]
-            return (np.array([len(test), *stats]), *out)
 
-        parts = dask.compute(*[dask.delayed(heldout)(d) for d in frame.to_delayed()])
-        total = np.sum([p[0] for p in parts], axis=0)
-        n_test = int(total[0])
-        if n_test == 0:
-            raise sio.InputError(path, None, None, "the held-out part is empty")
-        conf_b, hit_b, conf_a, hit_a = (
-            np.concatenate([p[i] for p in parts]) for i in range(1, 5)
-        )
+def _dask_heldout(
+    model: Any, frame: Any, selected: list[str], label_col: str, k: int
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Over the held-out rows: ``total`` = [rows, then hits, NLL and Brier sums before and
+    after], and the confidences and hits before and after (for the ECE's bins)."""
+    import dask
 
-        def write_probs(part: Any) -> Any:
-            import pandas as pd
+    def heldout(part: Any) -> tuple[np.ndarray, ...]:
+        test = part[~part["_fit"].to_numpy()]
+        values = test[selected].to_numpy(dtype=np.float64)
+        labels = cal.class_indices(test[label_col].to_numpy(), len(test), k, "calibrate")
+        pb = softmax_rows(values)
+        pa = _calibrated(model, values)
+        rows = np.arange(len(test))
+        stats = []
+        out = []
+        for pr in (pb, pa):
+            top = np.argmax(pr, axis=1)
+            conf = pr[rows, top]
+            hit = top == labels
+            with np.errstate(divide="ignore"):
+                nll = -np.log(pr[rows, labels]).sum()
+            d = pr.copy()
+            d[rows, labels] -= 1.0
+            stats += [float(hit.sum()), float(nll), float(np.einsum("ij,ij->", d, d))]
+            out += [conf, hit]
+        return (np.array([len(test), *stats]), *out)
 
-            values = part[selected].to_numpy(dtype=np.float64)
-            probs = calibrated(values)
-            cols = {r: part[r].to_numpy() for r in kept}
-            pnames = _prob_names(selected, k)
-            for j, name in enumerate(pnames):
-                cols[name] = probs[:, j]
-            split = np.where(part["_fit"].to_numpy(), "fit", "test")
-            cols["split"] = pd.array(split, dtype="string")
-            return pd.DataFrame(cols, index=part.index)
+    parts = dask.compute(*[dask.delayed(heldout)(d) for d in frame.to_delayed()])
+    total = np.sum([p[0] for p in parts], axis=0)
+    bins = tuple(np.concatenate([p[i] for p in parts]) for i in range(1, 5))
+    return total, bins
 
+
+def _dask_write(
+    model: Any, frame: Any, selected: list[str], kept: list[str], k: int, output: str
+) -> int:
+    """Write the calibrated probabilities of every row as a Parquet dataset; the row count."""
+    import pandas as pd
+    from distributed import get_client
+
+    pnames = _prob_names(selected, k)
+
+    def write_probs(part: Any) -> Any:
         import pandas as pd
 
-        pnames = _prob_names(selected, k)
-        out_meta = pd.DataFrame(
-            {
-                **{r: frame._meta[r] for r in kept},
-                **{c: pd.Series(dtype=np.float64) for c in pnames},
-                "split": pd.Series(dtype="string"),
-            }
-        )
-        result = frame.map_partitions(write_probs, meta=out_meta)
-        from distributed import get_client
+        values = part[selected].to_numpy(dtype=np.float64)
+        probs = _calibrated(model, values)
+        cols = {r: part[r].to_numpy() for r in kept}
+        for j, name in enumerate(pnames):
+            cols[name] = probs[:, j]
+        split = np.where(part["_fit"].to_numpy(), "fit", "test")
+        cols["split"] = pd.array(split, dtype="string")
+        return pd.DataFrame(cols, index=part.index)
 
-        rows = engine.write_parquet(result, output, get_client(), progress=False)
+    out_meta = pd.DataFrame(
+        {
+            **{r: frame._meta[r] for r in kept},
+            **{c: pd.Series(dtype=np.float64) for c in pnames},
+            "split": pd.Series(dtype="string"),
+        }
+    )
+    result = frame.map_partitions(write_probs, meta=out_meta)
+    return _dask.write_parquet(result, output, get_client(), progress=False)
 
-    if not args.quiet:
-        bins = (args.n_bins, args.strategy)
-        tb = cal.bin_reliability(conf_b, hit_b, *bins)
-        ta = cal.bin_reliability(conf_a, hit_a, *bins)
-        kind = f"{args.n_bins} {args.strategy} bins"
-        lines = [
-            f"softmaxkit calibrate (dask): {path}: {rows} rows x {k} classes",
-            f"fitted on {n_fit} rows (--validation-split {fraction:g} per row, --seed {seed}); "
-            f"metrics on the other {n_test}",
-        ]
-        if args.method == "vector":
-            t = model.temperatures_
-            lines.append(f"vector scaling: per-class temperatures {np.min(t):.4g} .. "
-                         f"{np.max(t):.4g}")
-        else:
-            se = "" if math.isnan(model.temperature_se_) else \
-                f" +/- {model.temperature_se_:.4f} (se)"
-            lines.append(f"temperature T = {model.temperature_:.4f}{se}")
-        lines.append(f"validation NLL at the optimum: {model.nll_:.4f}")
-        table = [
-            ("accuracy", total[1] / n_test, total[4] / n_test),
-            ("negative log-likelihood", total[2] / n_test, total[5] / n_test),
-            ("Brier score", total[3] / n_test, total[6] / n_test),
-            (f"ECE ({kind})", tb.ece(1.0), ta.ece(1.0)),
-            (f"RMS calibration error (L2, {kind})", tb.ece(2.0), ta.ece(2.0)),
-            (f"MCE ({kind})", tb.ece(math.inf), ta.ece(math.inf)),
-        ]
-        width = max(len(r[0]) for r in table)
-        lines += ["", f"{'held-out metric':{width}}    before     after    change"]
-        lines.append("-" * (width + 30))
-        for name, b, a in table:
-            lines.append(f"{name:{width}}  {b:8.4f}  {a:8.4f}  {a - b:+8.4f}")
-        lines.append(f"calibrated probabilities of {rows} rows -> {output}/")
-        print("\n".join(lines))
-    return 0
+
+def _dask_report(
+    args: argparse.Namespace, model: Any, path: str, rows: int, k: int, n_fit: int,
+    total: np.ndarray, bins: tuple[np.ndarray, ...],
+) -> str:
+    """The report of ``calibrate --engine dask`` (no class-wise ECE)."""
+    conf_b, hit_b, conf_a, hit_a = bins
+    n_test = int(total[0])
+    tb = cal.bin_reliability(conf_b, hit_b, args.n_bins, args.strategy)
+    ta = cal.bin_reliability(conf_a, hit_a, args.n_bins, args.strategy)
+    kind = f"{args.n_bins} {args.strategy} bins"
+    lines = [
+        f"softmaxkit calibrate (dask): {path}: {rows} rows x {k} classes",
+        f"fitted on {n_fit} rows (--validation-split {args.validation_split:g} per row, "
+        f"--seed {args.seed}); metrics on the other {n_test}",
+    ]
+    if args.method == "vector":
+        t = model.temperatures_
+        lines.append(f"vector scaling: per-class temperatures {np.min(t):.4g} .. "
+                     f"{np.max(t):.4g}")
+    else:
+        se = "" if math.isnan(model.temperature_se_) else \
+            f" +/- {model.temperature_se_:.4f} (se)"
+        lines.append(f"temperature T = {model.temperature_:.4f}{se}")
+    lines.append(f"validation NLL at the optimum: {model.nll_:.4f}")
+    table = [
+        ("accuracy", total[1] / n_test, total[4] / n_test),
+        ("negative log-likelihood", total[2] / n_test, total[5] / n_test),
+        ("Brier score", total[3] / n_test, total[6] / n_test),
+        (f"ECE ({kind})", tb.ece(1.0), ta.ece(1.0)),
+        (f"RMS calibration error (L2, {kind})", tb.ece(2.0), ta.ece(2.0)),
+        (f"MCE ({kind})", tb.ece(math.inf), ta.ece(math.inf)),
+    ]
+    width = max(len(r[0]) for r in table)
+    lines += ["", f"{'held-out metric':{width}}    before     after    change"]
+    lines.append("-" * (width + 30))
+    for name, b, a in table:
+        lines.append(f"{name:{width}}  {b:8.4f}  {a:8.4f}  {a - b:+8.4f}")
+    lines.append(f"calibrated probabilities of {rows} rows -> {args.output}/")
+    return "\n".join(lines)
 
 
 def softmax_rows(values: np.ndarray) -> np.ndarray:
     """Uncalibrated probabilities (T = 1) of logits, one binary logit being ``[0, z]``."""
-    from softmaxkit.maps import softmax
-
     if values.shape[1] == 1:
         values = np.concatenate([np.zeros_like(values), values], axis=1)
     return np.asarray(softmax(values, axis=-1))

@@ -25,38 +25,18 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit import compositions as comp
 from softmaxkit import io as sio
 from softmaxkit._base.errors import InvalidCompositionError
+from softmaxkit.cli import _stream
+from softmaxkit.cli._args import Text, add_command, number
 
-COMMANDS = ("clr", "alr", "ilr")
+__all__ = ["NAMES", "TEXTS", "add_parsers", "run"]
 
-# The map commands' input/output options that apply here (by destination). A whitelist: the
-# others (temperature, --axis column, the logits example, other engines) have no meaning for a
-# composition or are not supported by these commands, and an option added to the map commands
-# later must not be accepted here and silently ignored.
-_SHARED = {
-    "input",
-    "output",
-    "columns",
-    "chunk_rows",
-    "na",
-    "no_header",
-    "delimiter",
-    "no_passthrough",
-    "no_progress",
-    "quiet",
-    "engine",
-    "scheduler",
-    "workers",
-}
+NAMES = ("clr", "alr", "ilr")
 
-_HELP = {
-    "clr": "centred log-ratio log(x_i / g(x)) of each record of parts (zero part: -inf)",
-    "alr": "additive log-ratio log(x_k / x_ref) of each record against a reference column",
-    "ilr": "isometric log-ratio (Helmert basis, or --basis) of each record of parts",
-}
+_DESCRIPTION = """
 
-_DESCRIPTION = """\
 Each record of the selected columns is one composition: parts >= 0 (counts, amounts,
 proportions; any total). A NaN, infinite or negative part is an error naming the row and
 column. Zeros: clr writes -inf for a zero part (the others are centred over the positive
@@ -65,52 +45,78 @@ parts); alr writes -inf, and fails at a zero in the reference column; ilr fails 
 1/D^2 for D parts; the other parts shrink so the record sums to 1 and their ratios are kept).
 --na mask reads a missing cell as an absent part (0)."""
 
-_EPILOG = """\
-examples:
-  softmaxkit clr counts.csv --columns 'taxon_*' -o clr.csv
-  softmaxkit clr counts.parquet --columns 'taxon_*' --replace-zeros -o clr.parquet
-  softmaxkit alr shares.csv --columns a b c d --reference d -o alr.csv
-  softmaxkit ilr shares.csv --columns a b c d --replace-zeros --delta 1e-4 -o ilr.csv
-  softmaxkit ilr shares.csv --columns a b c d --basis balances.npy
+# The advice these commands give in their errors.
+ABSENT = "missing (an absent part, read as 0 by --na mask)"
+SMALLER_DELTA = "a smaller --delta"
+ZERO = (
+    "part is {zero}: ilr coordinates do not exist with a zero part; use "
+    "--replace-zeros (multiplicative replacement, --delta D), or clr, which writes -inf"
+)
+ZERO_REFERENCE = (
+    "part is {zero} in the reference column: log-ratios against it do not exist; "
+    "choose another --reference, or use --replace-zeros"
+)
+NOT_A_REFERENCE = (
+    "--reference is neither a selected column nor an integer; selected: {shown}"
+)
+REFERENCE_RANGE = (
+    "--reference {r} is out of range for {k} selected columns; expected an integer "
+    "in [{lo}, {hi}] or a column name"
+)
+ILR_CLASH = (
+    "an output column of ilr would have this name too; select it, rename it, "
+    "or use --no-passthrough"
+)
+_HINTS = (*_stream.HINTS, ABSENT, SMALLER_DELTA)
 
-Formats follow the extension: .csv (.csv.gz), .parquet/.pq (needs pyarrow:
-pip install softmaxkit[cli]), .npy (memory-mapped). Without -o, CSV goes to standard
-output. Columns not selected are copied through unchanged (unless --no-passthrough).
-"""
+_NOTES = _stream.NOTES
+
+TEXTS = {
+    "clr": Text(
+        "centred log-ratio log(x_i / g(x)) of each record of parts (zero part: -inf)",
+        _DESCRIPTION,
+        examples=(
+            "softmaxkit clr counts.csv --columns 'taxon_*' -o clr.csv",
+            "softmaxkit clr counts.parquet --columns 'taxon_*' --replace-zeros -o clr.parquet",
+        ),
+        notes=_NOTES,
+        hints=_HINTS,
+    ),
+    "alr": Text(
+        "additive log-ratio log(x_k / x_ref) of each record against a reference column",
+        _DESCRIPTION,
+        examples=(
+            "softmaxkit alr shares.csv --columns a b c d --reference d -o alr.csv",
+            "softmaxkit alr counts.csv --columns 'taxon_*' --reference -1 --replace-zeros",
+        ),
+        notes=_NOTES,
+        hints=(*_HINTS, ZERO_REFERENCE, NOT_A_REFERENCE, REFERENCE_RANGE),
+    ),
+    "ilr": Text(
+        "isometric log-ratio (Helmert basis, or --basis) of each record of parts",
+        _DESCRIPTION,
+        examples=(
+            "softmaxkit ilr shares.csv --columns a b c d --replace-zeros --delta 1e-4 -o ilr.csv",
+            "softmaxkit ilr shares.csv --columns a b c d --basis balances.npy",
+        ),
+        notes=_NOTES,
+        hints=(*_HINTS, ZERO, ILR_CLASH),
+    ),
+}
 
 
-def _delta(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}")
-    return value
-
-
-def _io_options(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The map commands' input/output options (shared objects, so help and defaults agree),
-    without those that have no meaning for a composition."""
-    parent = argparse.ArgumentParser(add_help=False)
-    for action in common._actions:
-        if action.dest in _SHARED:
-            parent._add_action(action)
-    return parent
-
-
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``clr``, ``alr`` and ``ilr`` to the ``softmaxkit`` subcommands."""
-    parent = _io_options(common)
-    for name in COMMANDS:
-        p = sub.add_parser(
-            name,
-            parents=[parent],
-            help=_HELP[name],
-            description=f"{name}: {_HELP[name]}.\n\n{_DESCRIPTION}",
-            epilog=_EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+def add_parsers(sub: Any) -> None:
+    """Add ``clr``, ``alr`` and ``ilr``: the streaming file options (no temperature, no
+    column-wise maps, no example: they have no meaning for a composition), plus their own."""
+    for name in NAMES:
+        p = add_command(sub, name, TEXTS[name])
+        _stream.add_files(p)
+        _stream.add_reading(
+            p,
+            na_help="missing values (empty CSV cell, Parquet null): an error (default), NaN "
+            "(an error too: parts must be finite), or 'mask' = an absent part (0)",
         )
+        _stream.add_running(p)
         p.add_argument(
             "--replace-zeros",
             action="store_true",
@@ -118,7 +124,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         )
         p.add_argument(
             "--delta",
-            type=_delta,
+            type=number(float, (lambda d: 0.0 < d < 1.0, "must be a number in (0, 1)")),
             default=None,
             metavar="D",
             help="the proportion given to each zero part by --replace-zeros (implies it); "
@@ -144,42 +150,27 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run ``clr``, ``alr`` or ``ilr``; returns the exit status."""
-    from softmaxkit.cli import _by_rows, _isatty, _Progress
-
     command: str = args.command
-    if args.input is None:
-        parser.error("the following arguments are required: INPUT")
-    output = None if args.output in (None, "-") else args.output
+    path, columns = _stream.source(args, parser, None)
+    output = _stream.target(args)
     replace = args.replace_zeros or args.delta is not None
     if args.engine == "dask":
-        from softmaxkit.cli import _run_dask
-
-        return _run_dask(args, parser, args.input, args.columns, output, _plan(args))
-    if args.scheduler is not None or args.workers is not None:
-        parser.error("--scheduler and --workers go with --engine dask")
+        return _stream.run_dask(args, parser, path, columns, output, _plan(args))
+    _stream.local_only(args, parser)
     if output is not None:
         sio.file_format(output)  # an unknown extension fails before any work
-    reader = sio.open_reader(
-        args.input,
-        columns=args.columns,
-        chunk_rows=args.chunk_rows,
-        header=not args.no_header,
-        na=args.na,
-        delimiter=args.delimiter,
-        passthrough=not args.no_passthrough,
-    )
+    reader = _stream.open_input(args, path, columns)
     names, layout, fn = _plan(args)(reader)
     k = len(reader.selected)
-    csv_in = sio.file_format(args.input) == "csv"
-    show = not (args.no_progress or args.quiet) and _isatty(sys.stderr)
-    progress = _Progress(show, reader.progress_total, reader.progress_unit, 1, command)
-    with (
-        sio.open_writer(
-            output, names, header=not (csv_in and args.no_header), delimiter=args.delimiter
-        ) as writer,
-        progress,
-    ):
-        rows = _by_rows(reader, fn, layout, writer, progress)
+    rows = _stream.write(
+        args,
+        reader,
+        path,
+        output,
+        names,
+        passes=1,
+        body=lambda writer, progress: _stream.by_rows(reader, fn, layout, writer, progress),
+    )
     if output is not None and not args.quiet:
         note = " (zeros replaced)" if replace else ""
         print(
@@ -193,8 +184,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _plan(args: argparse.Namespace) -> Any:
     """What the command does to a dataset whose columns are known: ``view -> (output names,
     layout, row function)``, the same for the local stream and ``--engine dask``."""
-    from softmaxkit import compositions as comp
-
     command: str = args.command
     replace = args.replace_zeros or args.delta is not None
     mask = args.na == "mask"
@@ -243,19 +232,11 @@ def _reference(reader: sio.Reader, text: str) -> int:
     except ValueError:
         shown = ", ".join(repr(n) for n in reader.selected[:8])
         raise sio.InputError(
-            reader.path,
-            None,
-            text,
-            f"--reference is neither a selected column nor an integer; selected: {shown}",
+            reader.path, None, text, NOT_A_REFERENCE.format(shown=shown)
         ) from None
     if not -k <= r < k:
-        raise sio.InputError(
-            reader.path,
-            None,
-            None,
-            f"--reference {r} is out of range for {k} selected columns; expected an integer "
-            f"in [{-k}, {k - 1}] or a column name",
-        )
+        message = REFERENCE_RANGE.format(r=r, k=k, lo=-k, hi=k - 1)
+        raise sio.InputError(reader.path, None, None, message)
     return r % k
 
 
@@ -279,24 +260,21 @@ def _load_basis(path: str, k: int) -> np.ndarray:
             f"the basis has shape {basis.shape}; {k} selected parts need ({k - 1}, {k}): "
             "one row per ilr coordinate, one column per part",
         )
-    from softmaxkit.compositions import check_ilr_basis
-
     try:
-        check_ilr_basis("ilr", basis, k, np, basis)
+        comp.check_ilr_basis("ilr", basis, k, np, basis)
     except ValueError as exc:
         raise sio.InputError(path, None, None, str(exc).removeprefix("ilr: ")) from None
     return basis
 
 
-_Layout = list[tuple[str, Any]]
-
-
-def _layout(reader: sio.Reader, command: str, ref: int | None) -> tuple[list[str], _Layout]:
+def _layout(
+    reader: sio.Reader, command: str, ref: int | None
+) -> tuple[list[str], _stream.Layout]:
     """Output column names and sources (("value", k) or ("pass", name)), in input order."""
     position = {n: j for j, n in enumerate(reader.selected)}
     kept = set(reader.passthrough)
     names: list[str] = []
-    layout: _Layout = []
+    layout: _stream.Layout = []
     placed = False
     for name in reader.names:
         if name in kept:
@@ -318,13 +296,7 @@ def _layout(reader: sio.Reader, command: str, ref: int | None) -> tuple[list[str
     if command == "ilr":
         clash = sorted({f"ilr_{c + 1}" for c in range(len(reader.selected) - 1)} & kept)
         if clash:
-            raise sio.InputError(
-                reader.path,
-                None,
-                clash[0],
-                "an output column of ilr would have this name too; select it, rename it, "
-                "or use --no-passthrough",
-            )
+            raise sio.InputError(reader.path, None, clash[0], ILR_CLASH)
     return names, layout
 
 
@@ -336,21 +308,15 @@ def _located(reader: Any, exc: Any, missing: np.ndarray | None) -> sio.InputErro
     was_missing = (
         missing is not None and column is not None and bool(missing[exc.index[0], exc.index[1]])
     )
-    zero = "missing (an absent part, read as 0 by --na mask)" if was_missing else "0"
+    zero = ABSENT if was_missing else "0"
     if exc.kind == "entry":
         reason = exc.reason.split(";")[0] + "; the parts of a composition must be finite and >= 0"
     elif exc.kind == "zero":
-        reason = (
-            f"part is {zero}: ilr coordinates do not exist with a zero part; use "
-            "--replace-zeros (multiplicative replacement, --delta D), or clr, which writes -inf"
-        )
+        reason = ZERO.format(zero=zero)
     elif exc.kind == "reference":
-        reason = (
-            f"part is {zero} in the reference column: log-ratios against it do not exist; "
-            "choose another --reference, or use --replace-zeros"
-        )
+        reason = ZERO_REFERENCE.format(zero=zero)
     elif exc.kind == "delta":
-        reason = exc.reason.replace("a smaller delta", "a smaller --delta")
+        reason = exc.reason.replace("a smaller delta", SMALLER_DELTA)
     else:
         reason = exc.reason
     return sio.InputError(reader.path, row, column, reason)

@@ -28,9 +28,20 @@ import numpy as np
 
 from softmaxkit import io as sio
 
-__all__: list[str] = []
+__all__ = [
+    "NA_HINT",
+    "PartitionError",
+    "client",
+    "input_files",
+    "map_rows",
+    "read_frame",
+    "require",
+    "write_parquet",
+]
 
 RowFunction = Callable[[np.ndarray], np.ndarray]
+# The advice for a missing value met by a worker (the local reader gives its own).
+NA_HINT = "use --na nan or --na mask"
 
 
 class PartitionError(ValueError):
@@ -172,7 +183,7 @@ def map_rows(
                     r, c = np.argwhere(missing)[0]
                     raise PartitionError(
                         f"{path}: partition {number}, row {r + 1}, column {selected[c]}: "
-                        "missing or NaN value (use --na nan or --na mask)"
+                        f"missing or NaN value ({NA_HINT})"
                     )
                 values[missing] = -np.inf
         try:

@@ -21,13 +21,18 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from softmaxkit import io as sio
+from softmaxkit.boltzmann import populations, thermodynamics
+from softmaxkit.cli._args import Text, add_command, kelvin
 
-COMMANDS: tuple[str, ...] = ("boltzmann",)
+__all__ = ["NAMES", "TEXTS", "add_parsers", "plot_populations", "run"]
+
+NAMES = ("boltzmann",)
 
 EXAMPLE = "dodecane_conformers.csv"
 EXAMPLE_UNITS = "kcal/mol"
@@ -35,60 +40,48 @@ _UNIT_CHOICES = ("J", "J/mol", "kJ/mol", "kcal/mol", "eV", "hartree", "cm^-1", "
 
 _MAX_SHOWN = 8
 
-_HELP = "Boltzmann populations g exp(-E/kT) / Z of the states (records) of a file"
+# The advice the command gives in its errors.
+EXAMPLE_OR_FILE = "give FILE or --example, not both"
+REQUIRED = "the following arguments are required: FILE (or --example)"
+UNITS_REQUIRED = (
+    "--units is required: the energies' unit (J, J/mol, kJ/mol, kcal/mol, eV, "
+    "hartree, cm^-1, K); there is no safe default"
+)
+BAD_DELIMITER = "--delimiter must be one character (or 'tab'), got {text!r}"
+BAD_PLOT = "--plot takes a .png, .pdf or .svg file name, got {name!r}"
+SAME_COLUMN = "--degeneracy-column and the energy column are the same column"
+NOT_ONE_COLUMN = "--{what}-column {spec!r} matches {n} columns; name exactly one"
+WHICH_ENERGY = (
+    "which column holds the energies? name it with --energy-column (columns: {columns})"
+)
 
-_EPILOG = """\
-examples:
-  softmaxkit boltzmann --example
-  softmaxkit boltzmann --example --temperature 100:1000:10 --plot populations.png
-  softmaxkit boltzmann conformers.csv --units kJ/mol --energy-column dG -T 298.15 -o pops.csv
-  softmaxkit boltzmann levels.csv --units cm^-1 --degeneracy-column g -T 10:300:10 --thermo
-
-The example is the ACONFL benchmark's 13 conformers of n-dodecane (kcal/mol); see
-softmaxkit/data/README.md for its source.
-"""
-
-
-def _temperatures(text: str) -> np.ndarray:
-    """``T``, ``T1,T2,...`` or ``START:STOP:STEP`` (STOP included when on the grid)."""
-    try:
-        if ":" in text:
-            parts = [float(v) for v in text.split(":")]
-            if len(parts) != 3:
-                raise ValueError
-            start, stop, step = parts
-            if not (math.isfinite(start) and math.isfinite(stop) and step > 0 and stop >= start):
-                raise argparse.ArgumentTypeError(
-                    f"a scan START:STOP:STEP needs finite START <= STOP and STEP > 0, got {text!r}"
-                )
-            n = math.floor((stop - start) / step + 1e-9) + 1
-            if n > 100_000:
-                raise argparse.ArgumentTypeError(f"{text!r} has {n} temperatures; at most 100000")
-            values = start + step * np.arange(n)
-        else:
-            values = np.array([float(v) for v in text.split(",")])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number, a comma list or START:STOP:STEP (kelvin), got {text!r}"
-        ) from None
-    bad = ~(values >= 0)
-    if bad.any():
-        raise argparse.ArgumentTypeError(
-            f"temperatures must be >= 0 kelvin, got {values[bad][0]:g} in {text!r}"
-        )
-    return values
+TEXTS = {
+    "boltzmann": Text(
+        "Boltzmann populations g exp(-E/kT) / Z of the states (records) of a file",
+        "Each record is one state; populations are computed down the energy column, as "
+        "softmax(-E/kT + log g).",
+        examples=(
+            "softmaxkit boltzmann --example",
+            "softmaxkit boltzmann --example --temperature 100:1000:10 --plot populations.png",
+            "softmaxkit boltzmann conformers.csv --units kJ/mol --energy-column dG -T 298.15 "
+            "-o pops.csv",
+            "softmaxkit boltzmann levels.csv --units cm^-1 --degeneracy-column g -T 10:300:10 "
+            "--thermo",
+        ),
+        notes="The example is the ACONFL benchmark's 13 conformers of n-dodecane (kcal/mol); "
+        "see\nsoftmaxkit/data/README.md for its source.\n",
+        hints=(
+            EXAMPLE_OR_FILE, REQUIRED, UNITS_REQUIRED, BAD_DELIMITER, BAD_PLOT, SAME_COLUMN,
+            *(NOT_ONE_COLUMN.replace("{what}", w) for w in ("energy", "degeneracy", "label")),
+            WHICH_ENERGY,
+        ),
+    ),
+}
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parsers(sub: Any) -> None:
     """Add the ``boltzmann`` command (its own options: the states are records, not columns)."""
-    p = sub.add_parser(
-        "boltzmann",
-        help=_HELP,
-        description=f"boltzmann: {_HELP}. Each record is one state; populations are computed "
-        "down the energy column, as softmax(-E/kT + log g).",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "boltzmann", TEXTS["boltzmann"])
     p.add_argument(
         "input",
         nargs="?",
@@ -98,7 +91,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-T",
         "--temperature",
-        type=_temperatures,
+        type=kelvin,
         default=np.array([298.15]),
         metavar="T",
         help="kelvin: one value (default 298.15), a list 100,200 or a scan START:STOP:STEP",
@@ -153,12 +146,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def _column(reader_names: list[str], spec: str, path: str, what: str) -> str:
     positions = sio.select_columns(reader_names, [spec], file=path)
     if len(positions) != 1:
-        raise sio.InputError(
-            path,
-            None,
-            None,
-            f"--{what}-column {spec!r} matches {len(positions)} columns; name exactly one",
-        )
+        message = NOT_ONE_COLUMN.format(what=what, spec=spec, n=len(positions))
+        raise sio.InputError(path, None, None, message)
     return reader_names[positions[0]]
 
 
@@ -168,13 +157,8 @@ def _energy_column(names: list[str], path: str) -> str:
     for n in names:
         if n.lower().startswith("energy"):
             return n
-    raise sio.InputError(
-        path,
-        None,
-        None,
-        "which column holds the energies? name it with --energy-column "
-        f"(columns: {', '.join(names[:8])}{', ...' if len(names) > 8 else ''})",
-    )
+    columns = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    raise sio.InputError(path, None, None, WHICH_ENERGY.format(columns=columns))
 
 
 def _fmt_t(t: float) -> str:
@@ -183,33 +167,87 @@ def _fmt_t(t: float) -> str:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run ``softmaxkit boltzmann``; returns the exit status."""
-    from softmaxkit.boltzmann import populations, thermodynamics
+    path, units, delimiter = _inputs(args, parser)
+    temps: np.ndarray = args.temperature
+    states = _read_states(args, parser, path, delimiter)
+    energies, degeneracies = states.energies, states.degeneracies
+    labels = _labels(args.label_column, states.reader, states.blocks, path)
+    pops = populations(energies, temps, units=units, degeneracies=degeneracies)  # (m, n)
+    pop_names = ["population"] if len(temps) == 1 else [f"population_{_fmt_t(t)}K" for t in temps]
 
+    thermo = None
+    if args.thermo or args.thermo_output:
+        thermo = thermodynamics(
+            energies,
+            temps,
+            units=units,
+            degeneracies=degeneracies,
+            output_units=args.output_units,
+        )
+
+    if args.output not in (None, "-"):
+        _write_populations(args.output, states, pops, pop_names, path, delimiter)
+    else:
+        _print_populations(labels, energies, degeneracies, temps, pops, units)
+    if thermo is not None:
+        _thermo_output(args, thermo, temps, delimiter)
+    if args.plot:
+        plot_populations(args.plot, labels, temps, pops, energies, units)
+    if not args.quiet and (args.output not in (None, "-") or args.plot):
+        where = ", ".join(x for x in (args.output, args.plot) if x not in (None, "-"))
+        t_text = (
+            f"T = {_fmt_t(temps[0])} K"
+            if len(temps) == 1
+            else f"{len(temps)} temperatures, {_fmt_t(temps[0])}-{_fmt_t(temps[-1])} K"
+        )
+        print(
+            f"softmaxkit boltzmann: {len(energies)} states, {t_text} -> {where}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _inputs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, str, str]:
+    """(the states' file, the energies' unit, the CSV delimiter), and the outputs checked
+    before any work."""
     if args.example:
         if args.input is not None:
-            parser.error("give FILE or --example, not both")
+            parser.error(EXAMPLE_OR_FILE)
         path = str(sio.example_path(EXAMPLE))
         units = args.units or EXAMPLE_UNITS
     elif args.input is None:
-        parser.error("the following arguments are required: FILE (or --example)")
+        parser.error(REQUIRED)
     else:
         path = args.input
         units = args.units
         if units is None:
-            parser.error(
-                "--units is required: the energies' unit (J, J/mol, kJ/mol, kcal/mol, eV, "
-                "hartree, cm^-1, K); there is no safe default"
-            )
+            parser.error(UNITS_REQUIRED)
     delimiter = "\t" if args.delimiter in ("tab", "\\t") else args.delimiter
     if len(delimiter) != 1:
-        parser.error(f"--delimiter must be one character (or 'tab'), got {args.delimiter!r}")
+        parser.error(BAD_DELIMITER.format(text=args.delimiter))
     for out in (args.output, args.thermo_output):
         if out not in (None, "-"):
             sio.file_format(out)  # an unknown extension fails before any work
-    temps: np.ndarray = args.temperature
     if args.plot and not args.plot.lower().endswith((".png", ".pdf", ".svg")):
-        parser.error(f"--plot takes a .png, .pdf or .svg file name, got {args.plot!r}")
+        parser.error(BAD_PLOT.format(name=args.plot))
+    return path, units, delimiter
 
+
+@dataclass(frozen=True)
+class _States:
+    """The records of the file: read once, held (a file of states is small)."""
+
+    reader: sio.Reader
+    blocks: list[sio.Block]
+    position: dict[str, int]  # selected column -> its index in Block.values
+    energies: np.ndarray
+    degeneracies: np.ndarray | None
+
+
+def _read_states(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, path: str, delimiter: str
+) -> _States:
+    """The energy (and degeneracy) column chosen, read and checked."""
     probe = sio.open_reader(path, header=not args.no_header, delimiter=delimiter, columns=[])
     names = list(probe.names)
     e_col = (
@@ -223,7 +261,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         else None
     )
     if g_col == e_col:
-        parser.error("--degeneracy-column and the energy column are the same column")
+        parser.error(SAME_COLUMN)
     selected = [e_col] if g_col is None else [e_col, g_col]
     reader = sio.open_reader(
         path,
@@ -249,57 +287,36 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         _check(path, g_col, degeneracies, "degeneracy")
         if not (degeneracies > 0).any():
             raise sio.InputError(path, None, g_col, "every degeneracy is 0: no state exists")
+    return _States(reader, blocks, pos, energies, degeneracies)
 
-    labels = _labels(args.label_column, reader, blocks, path)
-    pops = populations(energies, temps, units=units, degeneracies=degeneracies)  # (m, n)
-    pop_names = ["population"] if len(temps) == 1 else [f"population_{_fmt_t(t)}K" for t in temps]
 
-    thermo = None
-    if args.thermo or args.thermo_output:
-        thermo = thermodynamics(
-            energies,
-            temps,
-            units=units,
-            degeneracies=degeneracies,
-            output_units=args.output_units,
+def _write_populations(
+    output: str,
+    states: _States,
+    pops: np.ndarray,
+    pop_names: list[str],
+    path: str,
+    delimiter: str,
+) -> None:
+    """The input columns, then one population column per temperature (atomic)."""
+    out_names = [*states.reader.names]
+    clash = [n for n in pop_names if n in out_names]
+    if clash:
+        raise sio.InputError(
+            path,
+            None,
+            clash[0],
+            "the output column would clash with this input column; rename it",
         )
-
-    if args.output not in (None, "-"):
-        out_names = [*reader.names]
-        clash = [n for n in pop_names if n in out_names]
-        if clash:
-            raise sio.InputError(
-                path,
-                None,
-                clash[0],
-                "the output column would clash with this input column; rename it",
-            )
-        with sio.open_writer(args.output, [*out_names, *pop_names], delimiter=delimiter) as w:
-            for b in blocks:
-                cols: list[Any] = []
-                for n in out_names:
-                    cols.append(b.values[:, pos[n]] if n in pos else b.passthrough[n])
-                rows = slice(b.start, b.start + b.rows)
-                cols.extend(np.ascontiguousarray(pops[k, rows]) for k in range(len(temps)))
-                w.write(cols, b.start)
-    else:
-        _print_populations(labels, energies, degeneracies, temps, pops, units)
-    if thermo is not None:
-        _thermo_output(args, thermo, temps, delimiter)
-    if args.plot:
-        plot_populations(args.plot, labels, temps, pops, energies, units)
-    if not args.quiet and (args.output not in (None, "-") or args.plot):
-        where = ", ".join(x for x in (args.output, args.plot) if x not in (None, "-"))
-        t_text = (
-            f"T = {_fmt_t(temps[0])} K"
-            if len(temps) == 1
-            else f"{len(temps)} temperatures, {_fmt_t(temps[0])}-{_fmt_t(temps[-1])} K"
-        )
-        print(
-            f"softmaxkit boltzmann: {len(energies)} states, {t_text} -> {where}",
-            file=sys.stderr,
-        )
-    return 0
+    pos = states.position
+    with sio.open_writer(output, [*out_names, *pop_names], delimiter=delimiter) as w:
+        for b in states.blocks:
+            cols: list[Any] = []
+            for n in out_names:
+                cols.append(b.values[:, pos[n]] if n in pos else b.passthrough[n])
+            rows = slice(b.start, b.start + b.rows)
+            cols.extend(np.ascontiguousarray(pops[k, rows]) for k in range(len(pop_names)))
+            w.write(cols, b.start)
 
 
 def _check(path: str, column: str, v: np.ndarray, what: str) -> None:

@@ -23,60 +23,65 @@ from typing import Any
 import numpy as np
 
 from softmaxkit import io as sio
-from softmaxkit.cli import _delimiter, _positive_int
+from softmaxkit.cli import _dask
+from softmaxkit.cli._args import Rule, Text, add_command, delimiter, number, positive_int
+from softmaxkit.cli._stream import CLUSTER_ONLY
+from softmaxkit.mlogit import MultinomialLogit, SeparationError
 
-COMMANDS: tuple[str, ...] = ("mlogit",)
+__all__ = ["NAMES", "TEXTS", "add_parsers", "pd_unique", "run"]
 
-_HELP = "multinomial logit regression of a category column on numeric columns (summary table)"
+NAMES = ("mlogit",)
+
 _EXAMPLE = {
     "file": "anes96.csv",
     "target": "PID",
     "features": ["logpopul", "selfLR", "age", "educ", "income"],
 }
-_EPILOG = """\
-examples:
-  softmaxkit mlogit --example
-  softmaxkit mlogit --example --base 3 --marginal-effects overall
-  softmaxkit mlogit survey.csv --target party --base 'Independent' --features age income
-  softmaxkit mlogit data.parquet --target y --features 'x_*' --penalty l2 --alpha 1 -o coef.csv
 
+# The advice the command gives in its errors.
+EXAMPLE_OR_FILE = "give FILE or --example, not both"
+REQUIRED = "the following arguments are required: FILE (or --example)"
+TARGET_REQUIRED = "the following arguments are required: --target"
+ALPHA_NEEDS_L2 = "--alpha needs --penalty l2"
+CONF_LEVEL = "--conf-level must be in (0, 1), got {level:g}"
+TEXT_TABLE = "-o writes a table with text columns: use .csv or .parquet"
+NOT_A_BASE = "--base {text!r} is not a label of this column; its labels are [{shown}]"
+ONE_TARGET = "--target must name exactly one column"
+NOT_A_TARGET = "--target must name a column of the dataset"
+MISSING_CATEGORY = "missing category (use --na drop to skip such records)"
+
+TEXTS = {
+    "mlogit": Text(
+        "multinomial logit regression of a category column on numeric columns (summary table)",
+        "Fitted by Newton's method; prints a table like statsmodels' MNLogit summary, with "
+        "the base category of your choice.",
+        examples=(
+            "softmaxkit mlogit --example",
+            "softmaxkit mlogit --example --base 3 --marginal-effects overall",
+            "softmaxkit mlogit survey.csv --target party --base 'Independent' "
+            "--features age income",
+            "softmaxkit mlogit data.parquet --target y --features 'x_*' --penalty l2 --alpha 1 "
+            "-o coef.csv",
+        ),
+        notes="""\
 --example fits party identification (PID, 0 = strong Democrat ... 6 = strong Republican) on
 log population, self-placement left-right, age, education and income in the 1996 American
 National Election Study subset shipped with softmaxkit (public domain; statsmodels' anes96).
-"""
+""",
+        hints=(
+            EXAMPLE_OR_FILE, REQUIRED, TARGET_REQUIRED, ALPHA_NEEDS_L2, CONF_LEVEL, TEXT_TABLE,
+            NOT_A_BASE, ONE_TARGET, NOT_A_TARGET, MISSING_CATEGORY, CLUSTER_ONLY,
+        ),
+    ),
+}
+
+_NONNEGATIVE: Rule = (lambda v: math.isfinite(v) and v >= 0, "must be a finite number >= 0")
+_POSITIVE: Rule = (lambda v: v != 0, "must be > 0")  # after _NONNEGATIVE
 
 
-
-
-def _nonneg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _nonneg(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
-
-
-
-
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parsers(sub: Any) -> None:
     """Add the ``mlogit`` command (its own options: the map options do not apply)."""
-    ml = sub.add_parser(
-        "mlogit",
-        help=_HELP,
-        description=f"mlogit: {_HELP}. Fitted by Newton's method; prints a table like "
-        "statsmodels' MNLogit summary, with the base category of your choice.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ml = add_command(sub, "mlogit", TEXTS["mlogit"])
     ml.add_argument("input", nargs="?", metavar="FILE",
                     help="input file (.csv, .csv.gz, .parquet, .pq, .npy)")
     ml.add_argument("--target", "-y", metavar="COL",
@@ -90,11 +95,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     ml.add_argument("--no-intercept", action="store_true", help="no constant term")
     ml.add_argument("--penalty", choices=("none", "l2"), default="none",
                     help="'l2': penalise the squared coefficients (not the intercepts)")
-    ml.add_argument("--alpha", type=_nonneg, default=None, metavar="A",
+    ml.add_argument("--alpha", type=number(float, _NONNEGATIVE), default=None, metavar="A",
                     help="strength of the L2 penalty (needs --penalty l2; default 1)")
-    ml.add_argument("--tol", type=_positive, default=1e-8, metavar="T",
+    ml.add_argument("--tol", type=number(float, _NONNEGATIVE, _POSITIVE), default=1e-8, metavar="T",
                     help="stop when the Newton step is below T standard errors (default 1e-8)")
-    ml.add_argument("--max-iter", type=_positive_int, default=100, metavar="N",
+    ml.add_argument("--max-iter", type=positive_int, default=100, metavar="N",
                     help="most Newton iterations (default 100)")
     ml.add_argument("--marginal-effects", choices=("overall", "mean"), default=None,
                     help="also print the marginal effects dP/dx, averaged over the rows "
@@ -109,7 +114,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                     "dropped (their number is reported)")
     ml.add_argument("--no-header", action="store_true",
                     help="CSV input has no header row (columns 0, 1, ...)")
-    ml.add_argument("--delimiter", type=_delimiter, default=",", metavar="D",
+    ml.add_argument("--delimiter", type=delimiter, default=",", metavar="D",
                     help="CSV separator (',')")
     ml.add_argument("--example", action="store_true",
                     help="fit the shipped example: party identification in the ANES 1996 "
@@ -120,7 +125,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                     "Dask reductions over a file, directory or glob of CSV/Parquet partitions")
     ml.add_argument("--scheduler", metavar="ADDRESS", default=None,
                     help="with --engine dask: the scheduler (default a local cluster)")
-    ml.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    ml.add_argument("--workers", type=positive_int, default=None, metavar="N",
                     help="with --engine dask and no --scheduler: local worker processes")
 
 
@@ -155,9 +160,7 @@ def _match_base(text: str | None, labels: np.ndarray, file: str, column: str) ->
     if value is not None and np.any(labels == value):
         return value
     shown = ", ".join(str(v) for v in np.unique(labels)[:20])
-    raise sio.InputError(file, None, column,
-                         f"--base {text!r} is not a label of this column; its labels are "
-                         f"[{shown}]")
+    raise sio.InputError(file, None, column, NOT_A_BASE.format(text=text, shown=shown))
 
 
 def _ordered(names: list[str], specs: list[str], path: str) -> list[str]:
@@ -182,8 +185,7 @@ def _read(path: str, target: str, features: list[str] | None, args: argparse.Nam
     probe = sio.open_reader(path, columns=[target], header=not args.no_header,
                             delimiter=args.delimiter, passthrough=False)
     if len(probe.selected) != 1:
-        raise sio.InputError(path, None, target,
-                             "--target must name exactly one column")
+        raise sio.InputError(path, None, target, ONE_TARGET)
     tname = probe.selected[0]
     names = probe.names
     if features:
@@ -216,8 +218,7 @@ def _read(path: str, target: str, features: list[str] | None, args: argparse.Nam
         raw = [v for v, k in zip(raw, keep, strict=True) if k]
     elif missing.any():
         row = int(np.argmax(missing)) + 1
-        raise sio.BadRecordError(path, row, tname,
-                                 "missing category (use --na drop to skip such records)")
+        raise sio.BadRecordError(path, row, tname, MISSING_CATEGORY)
     if x.shape[0] == 0:
         raise sio.InputError(path, None, None, "no records to fit")
     return x, _parse_labels(raw), chosen, dropped
@@ -238,27 +239,25 @@ def _table(model: Any, level: float) -> tuple[list[str], list[Any]]:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Fit and print; 0 on success (usage errors exit 2 through ``parser.error``)."""
-    from softmaxkit.mlogit import MultinomialLogit, SeparationError
-
     if args.example:
         if args.input is not None:
-            parser.error("give FILE or --example, not both")
+            parser.error(EXAMPLE_OR_FILE)
         path = str(sio.example_path(_EXAMPLE["file"]))
         target = args.target or _EXAMPLE["target"]
         features = args.features or (_EXAMPLE["features"] if args.target is None else None)
     else:
         if args.input is None:
-            parser.error("the following arguments are required: FILE (or --example)")
+            parser.error(REQUIRED)
         if args.target is None:
-            parser.error("the following arguments are required: --target")
+            parser.error(TARGET_REQUIRED)
         path, target, features = args.input, args.target, args.features
     if args.penalty == "none" and args.alpha is not None:
-        parser.error("--alpha needs --penalty l2")
+        parser.error(ALPHA_NEEDS_L2)
     if not 0.0 < args.conf_level < 1.0:
-        parser.error(f"--conf-level must be in (0, 1), got {args.conf_level:g}")
+        parser.error(CONF_LEVEL.format(level=args.conf_level))
     output = None if args.output in (None, "-") else args.output
     if output is not None and sio.file_format(output) == "npy":
-        parser.error("-o writes a table with text columns: use .csv or .parquet")
+        parser.error(TEXT_TABLE)
     if sio.file_format(path) == "npy" and not args.quiet:
         print("softmaxkit mlogit: .npy columns are named 0, 1, ...", file=sys.stderr)
 
@@ -285,7 +284,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.engine == "dask":
         return _run_dask(args, path, target, features, fit, output)
     if args.scheduler is not None or args.workers is not None:
-        parser.error("--scheduler and --workers go with --engine dask")
+        parser.error(CLUSTER_ONLY)
     x, labels, names, dropped = _read(path, target, features, args)
     model = fit(_frame(x, names), _series(labels, target), labels)
     if dropped and not args.quiet:
@@ -319,20 +318,18 @@ def _run_dask(args: argparse.Namespace, path: str, target: str, features: list[s
               fit: Any, output: str | None) -> int:
     """``--engine dask``: the fit's passes are Dask reductions over the dataset's partitions
     (see :class:`~softmaxkit.mlogit.MultinomialLogit`); the report is the same."""
-    from softmaxkit import _dask_engine as engine
-
-    frame = engine.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
+    frame = _dask.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
     names = [str(c) for c in frame.columns]
     frame.columns = names
     if target not in names:
-        raise sio.InputError(path, None, target, "--target must name a column of the dataset")
+        raise sio.InputError(path, None, target, NOT_A_TARGET)
     if features:
         chosen = _ordered(names, features, path)
         if target in chosen:
             raise sio.InputError(path, None, target, "the target column cannot also be a feature")
     else:
         chosen = [n for n in names if n != target]
-    with engine.client(args.scheduler, args.workers):
+    with _dask.client(args.scheduler, args.workers):
         if args.na == "drop":
             frame = frame.dropna(subset=[*chosen, target])
         # Distinct labels per partition, then overall: no shuffle for a handful of values.

@@ -1,0 +1,120 @@
+"""The ``softmaxkit`` command: the softmax maps and the readings on CSV, Parquet and ``.npy`` files.
+
+::
+
+    softmaxkit COMMAND INPUT [-o OUTPUT] [options]      (softmaxkit COMMAND --help)
+
+The commands are the modules of :data:`COMMANDS`, in the order of the help: each has
+``NAMES`` (the commands it adds), ``TEXTS`` (their help, examples and hints, see
+:class:`softmaxkit.cli._args.Text`), ``add_parsers(sub)`` and ``run(args, parser) -> int``.
+They import their optional dependencies (pyarrow, rich, matplotlib, pandas, Dask) only when
+they run, so building the parser stays cheap. The row-wise commands share their streaming
+(``_stream``: blocks of ``--chunk-rows`` records, the progress bar, ``--engine``, atomic
+output) and ``_dask`` (``--engine dask``); ``_args`` holds the argument types.
+
+Files are streamed in blocks, so memory stays bounded for inputs larger than RAM. Output
+files are written to a temporary file beside the target and renamed over it only when the
+whole run succeeded; standard output (no ``-o``) is streamed as results come, so a failed run
+may have written part of it.
+
+Exit status: 0 on success, 2 for a usage error, a missing file or a bad record (the message
+names the file, the 1-based data row and the column), 1 for anything else (e.g. a missing
+optional dependency or an unwritable output), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from softmaxkit import __version__
+from softmaxkit import io as sio
+from softmaxkit.cli import (
+    _stream,
+    boltzmann,
+    calibrate,
+    compositions,
+    inverse,
+    maps,
+    mlogit,
+    sparse,
+)
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+# Every command module, in the order of `softmaxkit --help`. A new command is added here.
+COMMANDS = (maps, inverse, sparse, boltzmann, calibrate, compositions, mlogit)
+
+
+def _epilog() -> str:
+    """The top-level epilog: each command's first example, then the formats."""
+    examples = [m.TEXTS[name].examples[0] for m in COMMANDS for name in m.NAMES]
+    return "\n".join(["examples:", *(f"  {e}" for e in examples), "", _stream.NOTES])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``softmaxkit`` command."""
+    parser = argparse.ArgumentParser(
+        prog="softmaxkit",
+        description="Apply the softmax family to CSV, Parquet and .npy files, streaming.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for usage errors and bad input, 1 otherwise (130 if interrupted).
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return _run(args, parser)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    except sio.InputError as exc:
+        _stream.error(str(exc))
+        return 2
+    except ImportError as exc:
+        _stream.error(str(exc))
+        return 1
+    except BrokenPipeError:
+        # The reader of our standard output went away (e.g. `| head`): stop quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _stream.error(f"{where}{exc.strerror or exc}")
+        return 1
+    except KeyboardInterrupt:
+        # The writer has removed its temporary file on the way out (it is a context manager).
+        _stream.error("interrupted")
+        return 130
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Hand the parsed command to the module that added it."""
+    for module in COMMANDS:
+        if args.command in module.NAMES:
+            return int(module.run(args, parser))
+    raise AssertionError(f"no module runs {args.command!r}")  # argparse allows only these

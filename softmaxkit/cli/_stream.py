@@ -1,0 +1,396 @@
+"""Streaming a row-wise command over a file: the options, the engine, the blocks, the output.
+
+The row-wise commands (the maps, ``inverse``, ``clr``/``alr``/``ilr``) share everything but
+what they do to a block of records:
+
+* their file options (:func:`add_files`, :func:`add_reading`, :func:`add_running`), with
+  the same help everywhere;
+* the input (:func:`source`: a file or the shipped example) and its reader
+  (:func:`open_input`);
+* the engine: ``--engine local`` streams blocks of ``--chunk-rows`` records through the
+  command's row function (:func:`write`, :func:`by_rows`), with a progress bar on a terminal
+  (:class:`Progress`; rich is imported only to draw it); ``--engine dask`` maps the
+  partitions of a dataset with the same row function (:func:`run_dask`);
+* the output: a temporary file beside the target, renamed over it only when the whole run
+  succeeded (:func:`softmaxkit.io.open_writer`). An exception, Ctrl-C included, removes the
+  temporary file and leaves any earlier output as it was.
+
+A command describes its output with a *layout*: for each output column, ``("value", k)``
+(the k-th column of the row function's result) or ``("pass", name)`` (an input column
+copied through).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from softmaxkit import io as sio
+from softmaxkit.cli import _dask
+from softmaxkit.cli._args import delimiter, positive_int
+
+__all__ = [
+    "CLUSTER_ONLY",
+    "DASK_OUTPUT",
+    "DASK_ROWS",
+    "DASK_STDIN",
+    "EXAMPLE_OR_INPUT",
+    "HINTS",
+    "NOTES",
+    "Layout",
+    "Plan",
+    "Progress",
+    "RowFunction",
+    "add_files",
+    "add_reading",
+    "add_running",
+    "by_rows",
+    "columns",
+    "error",
+    "isatty",
+    "local_only",
+    "open_input",
+    "run_dask",
+    "source",
+    "target",
+    "write",
+]
+
+# Where each output column comes from: ("value", k) = k-th result column,
+# ("pass", name) = passthrough column.
+Layout = list[tuple[str, Any]]
+RowFunction = Callable[[np.ndarray], np.ndarray]
+# What a command does to a dataset whose columns are known (``view.path``, ``.names``,
+# ``.selected``, ``.passthrough``): its output names, their layout and its row function.
+Plan = Callable[[Any], tuple[list[str], Layout, RowFunction]]
+
+# The advice the streaming machinery gives, shared by the row-wise commands; HINTS holds the
+# part every one of them can give (DASK_ROWS: those with --axis; EXAMPLE_OR_INPUT: with
+# --example).
+CLUSTER_ONLY = "--scheduler and --workers go with --engine dask"
+DASK_OUTPUT = "--engine dask writes a partitioned Parquet dataset: give -o DIRECTORY"
+DASK_STDIN = "--engine dask reads files, not standard input"
+DASK_ROWS = "--engine dask maps records (--axis row); --axis column streams locally"
+EXAMPLE_OR_INPUT = "give INPUT or --example, not both"
+HINTS = (CLUSTER_ONLY, DASK_OUTPUT, DASK_STDIN, _dask.NA_HINT)
+
+NOTES = """\
+Formats follow the extension: .csv (.csv.gz), .parquet/.pq (needs pyarrow:
+pip install softmaxkit[cli]), .npy (memory-mapped). Without -o, CSV goes to standard
+output. Columns not selected are copied through unchanged (unless --no-passthrough).
+"""
+
+
+def error(message: str) -> None:
+    """One line on standard error, as argparse writes its own errors."""
+    print(f"softmaxkit: error: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def add_files(p: argparse.ArgumentParser, *, example_columns: str | None = None) -> None:
+    """INPUT, ``-o`` and ``--columns``; ``example_columns``: the default with ``--example``."""
+    p.add_argument(
+        "input",
+        nargs="?",
+        metavar="INPUT",
+        help="input file (.csv, .csv.gz, .parquet, .pq, .npy); '-' reads CSV from stdin",
+    )
+    p.add_argument(
+        "-o", "--output", metavar="OUTPUT", help="output file; default CSV on standard output"
+    )
+    default = "default all" + (f" (--example: {example_columns})" if example_columns else "")
+    p.add_argument(
+        "--columns",
+        nargs="+",
+        action="extend",
+        metavar="C",
+        help="columns to use: names, shell globs ('logit_*'), positions or ranges "
+        f"(3, 0:10); comma-separated lists allowed; {default}",
+    )
+
+
+def add_reading(p: argparse.ArgumentParser, *, na_help: str | None = None) -> None:
+    """How the input is read: ``--chunk-rows``, ``--na`` (``na_help``: what its choices mean
+    to the command), ``--no-header``, ``--delimiter``, ``--no-passthrough``."""
+    p.add_argument(
+        "--chunk-rows",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="records per block (bounds memory); default about 2**20 cells",
+    )
+    p.add_argument(
+        "--na",
+        choices=("error", "nan", "mask"),
+        default="error",
+        help=na_help
+        or "missing values (empty CSV cell, Parquet null): an error (default), NaN, "
+        "or 'mask' = -inf, an excluded entry with probability 0",
+    )
+    p.add_argument(
+        "--no-header", action="store_true", help="CSV input has no header row (columns 0, 1, ...)"
+    )
+    p.add_argument(
+        "--delimiter", type=delimiter, default=",", metavar="D", help="CSV separator (',')"
+    )
+    p.add_argument(
+        "--no-passthrough", action="store_true", help="do not copy the unselected columns"
+    )
+
+
+def add_running(p: argparse.ArgumentParser) -> None:
+    """How the command runs: ``--no-progress``, ``--engine``, ``--scheduler``, ``--workers``,
+    ``-q``."""
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (it is shown on a terminal)"
+    )
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: stream in this process (default); dask: run on a Dask cluster, reading "
+        "a file, a directory or a glob of CSV/Parquet files as partitions and writing a "
+        "partitioned Parquet dataset to -o DIRECTORY (row-wise only)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --engine dask: the scheduler to use (e.g. tcp://host:8786); "
+        "default a local cluster on this machine",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="with --engine dask and no --scheduler: worker processes of the local cluster "
+        "(default one per core)",
+    )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr"
+    )
+
+
+# --------------------------------------------------------------------------- input
+
+
+def source(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, example_columns: str | None
+) -> tuple[str, list[str] | None]:
+    """The input file and the column specs: INPUT, or with ``--example`` the shipped digits
+    logits and ``example_columns`` (a command without ``--example`` passes None)."""
+    columns = args.columns
+    if example_columns is not None and args.example:
+        if args.input is not None:
+            parser.error(EXAMPLE_OR_INPUT)
+        return str(sio.example_path()), columns or [example_columns]
+    if args.input is None:
+        more = "" if example_columns is None else " (or --example)"
+        parser.error(f"the following arguments are required: INPUT{more}")
+    return args.input, columns
+
+
+def target(args: argparse.Namespace) -> str | None:
+    """The output file; None for standard output (no ``-o``, or ``-o -``)."""
+    return None if args.output in (None, "-") else args.output
+
+
+def local_only(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Refuse the cluster options when the command runs in this process."""
+    if args.scheduler is not None or args.workers is not None:
+        parser.error(CLUSTER_ONLY)
+
+
+def open_input(args: argparse.Namespace, path: str, columns: Sequence[str] | None) -> sio.Reader:
+    """The reader of ``path`` with the command's reading options."""
+    return sio.open_reader(
+        path,
+        columns=columns,
+        chunk_rows=args.chunk_rows,
+        header=not args.no_header,
+        na=args.na,
+        delimiter=args.delimiter,
+        passthrough=not args.no_passthrough,
+    )
+
+
+# --------------------------------------------------------------------------- local engine
+
+
+def isatty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for anything that cannot say)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def write(
+    args: argparse.Namespace,
+    reader: sio.Reader,
+    path: str,
+    output: str | None,
+    names: Sequence[str],
+    *,
+    passes: int,
+    body: Callable[[sio.Writer, Progress], int],
+) -> int:
+    """Open the output (atomic) and the progress bar, run ``body(writer, progress)`` and
+    return the rows it wrote. A CSV input without a header gives a CSV output without one."""
+    csv_in = sio.file_format(path) == "csv"
+    show = not (args.no_progress or args.quiet) and isatty(sys.stderr)
+    progress = Progress(show, reader.progress_total, reader.progress_unit, passes, args.command)
+    with (
+        sio.open_writer(
+            output,
+            names,
+            header=not (csv_in and args.no_header),
+            delimiter=args.delimiter,
+        ) as writer,
+        progress,
+    ):
+        return body(writer, progress)
+
+
+def columns(layout: Layout, result: np.ndarray, passthrough: dict[str, Any]) -> list[Any]:
+    """The output columns of one block, in the order of ``layout``."""
+    by_column = np.ascontiguousarray(result.T)  # contiguous 1-D columns for the writers
+    return [by_column[key] if kind == "value" else passthrough[key] for kind, key in layout]
+
+
+def by_rows(
+    reader: sio.Reader,
+    fn: RowFunction,
+    layout: Layout,
+    writer: sio.Writer,
+    progress: Progress,
+) -> int:
+    """Map every block with ``fn`` and write it; a bad record's row is located in the file."""
+    rows = 0
+    for block in reader:
+        try:
+            result = fn(block.values)
+        except sio.InputError as exc:
+            if exc.row is None:
+                raise
+            raise sio.InputError(exc.file, exc.row + block.start, exc.column, exc.message) from None
+        writer.write(columns(layout, result, block.passthrough), block.start)
+        rows += block.rows
+        progress.update(block.progress)
+    return rows
+
+
+class Progress:
+    """A rich progress bar on stderr, or nothing; rich is imported only when shown."""
+
+    def __init__(
+        self, enabled: bool, total: int | None, unit: str, passes: int, command: str
+    ) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        self._total = None if total is None else total * passes
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        amount = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+        label = command + (" (2 passes)" if passes == 2 else "")
+        self._label = label
+        self._bar = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            amount,
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr, force_terminal=True),
+            transient=True,
+        )
+
+    def __enter__(self) -> Progress:
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task(self._label, total=self._total)
+        return self
+
+    def update(self, completed: int) -> None:
+        """Move the bar to ``completed`` (in the reader's unit, over all passes)."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=completed)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+# --------------------------------------------------------------------------- Dask engine
+
+
+def run_dask(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    path: str,
+    columns: Sequence[str] | None,
+    output: str | None,
+    plan: Plan,
+) -> int:
+    """``--engine dask``: the row-wise map of every partition, written as a Parquet dataset.
+
+    ``plan(view)`` gives, for the dataset's columns (``view.path``, ``.names``, ``.selected``,
+    ``.passthrough``), the output names, their layout and the row function: the same the
+    local stream uses, so the results are the same.
+    """
+    command: str = args.command
+    if output is None:
+        parser.error(DASK_OUTPUT)
+    if path == "-":
+        parser.error(DASK_STDIN)
+    if getattr(args, "axis", "row") != "row":
+        parser.error(DASK_ROWS)
+    frame = _dask.read_frame(path, header=not args.no_header, delimiter=args.delimiter)
+    names = [str(c) for c in frame.columns]
+    frame.columns = names
+    selected = [names[i] for i in sio.select_columns(names, columns, file=path)]
+    kept = [] if args.no_passthrough else [n for n in names if n not in selected]
+    view = SimpleNamespace(path=path, names=names, selected=selected, passthrough=kept)
+    out_names, layout, fn = plan(view)
+    result = _dask.map_rows(
+        frame,
+        path=path,
+        selected=selected,
+        out_names=out_names,
+        layout=layout,
+        fn=fn,
+        na=args.na,
+    )
+    show = not (args.no_progress or args.quiet) and isatty(sys.stderr)
+    with _dask.client(args.scheduler, args.workers) as client:
+        try:
+            rows = _dask.write_parquet(result, output, client, progress=show)
+        except _dask.PartitionError as exc:
+            error(str(exc))
+            return 2
+    if not args.quiet:
+        print(
+            f"softmaxkit {command}: {rows} row{'s' * (rows != 1)} x {len(selected)} "
+            f"column{'s' * (len(selected) != 1)} (dask, {frame.npartitions} partition"
+            f"{'s' * (frame.npartitions != 1)}) -> {output}/",
+            file=sys.stderr,
+        )
+    return 0
