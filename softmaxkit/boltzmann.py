@@ -57,7 +57,6 @@ from softmaxkit._base.core import (
     prepare,
     quiet,
     setup,
-    single_axis,
 )
 from softmaxkit._base.errors import InvalidProbabilityError
 from softmaxkit.inverse import inverse_softmax
@@ -328,11 +327,8 @@ def _setup(
     u = _unit(units, fn)
     k = _k_table()[u]
     t_in = _temperature_values(temperature, fn)
-    # The state axis is checked first (its message is the precise one); it needs the energies'
-    # dimensions, hence the early prepare (setup repeats it on the array).
-    prep = prepare(energies, name=name, fn=fn)
-    a = single_axis(axis, prep.raw.ndim, fn=fn, why="the states lie along it")
-    entry = setup(fn, prep.raw, axis=a, name=name)
+    entry = setup(fn, energies, axis=axis, name=name, along="the states lie along it")
+    a = entry.axes[0]
     xp = entry.xp
     e = entry.x
     g = None if degeneracies is None else _degeneracies(xp, degeneracies, e, fn)

@@ -57,10 +57,8 @@ from softmaxkit._base.core import (
     full_like_scalar,
     index_in,
     is_lazy,
-    prepare,
     quiet,
     setup,
-    single_axis,
 )
 from softmaxkit._base.errors import InvalidCompositionError, fmt_value, position, row_position
 from softmaxkit.inverse import base_softmax, inverse_softmax
@@ -92,14 +90,9 @@ BASIS_ATOL = 1e-6
 
 
 def _along(fn: str, x: Any, axis: Any, *, why: str, name: str, dtype: Any) -> tuple[Setup, int]:
-    """:func:`setup` of a transform along one axis; returns (setup, axis).
-
-    The single axis is checked first (its message is the precise one); it needs the input's
-    dimensions, hence the early prepare (setup repeats it on the array).
-    """
-    prep = prepare(x, name=name, dtype=dtype, fn=fn)
-    ax = single_axis(axis, prep.raw.ndim, fn=fn, why=why)
-    return setup(fn, prep.raw, axis=ax, dtype=dtype, name=name), ax
+    """:func:`setup` of a transform along one axis; returns (setup, axis)."""
+    s = setup(fn, x, axis=axis, dtype=dtype, name=name, along=why)
+    return s, s.axes[0]
 
 
 def _n_parts(fn: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> int:

@@ -57,11 +57,9 @@ from softmaxkit._base.core import (
     full_like_scalar,
     index_in,
     is_lazy,
-    prepare,
     quiet,
     reduced_shape,
     setup,
-    single_axis,
     squeeze_axes,
 )
 from softmaxkit._base.errors import InvalidProbabilityError, fmt_value, position, row_position
@@ -544,19 +542,16 @@ def inverse_softmax(
     """
     fn = "inverse_softmax"
     _check_gauge(fn, gauge)
+    along = "the reference is a position along it" if gauge == "reference" else None
+    s = setup(
+        fn, p, axis=axis, temperature=temperature, where=where, dtype=dtype, name="p", along=along
+    )
     ref = None
     if gauge == "reference":
-        # Checked before the other arguments and the data: cheap, and a common mistake. The
-        # position needs p's shape, hence the early prepare (setup repeats it on the array).
-        prep = prepare(p, name="p", dtype=dtype, fn=fn)
-        ref_axis = single_axis(
-            axis, prep.raw.ndim, fn=fn, why="the reference is a position along it"
-        )
-        n = int(prep.raw.shape[ref_axis])
+        # Checked before the data: cheap, and a common mistake.
+        ref_axis = s.axes[0]
         what = f"axis {ref_axis} of p"
-        ref = (ref_axis, index_in(reference, n, fn=fn, name="reference", what=what))
-        p, axis = prep.raw, ref_axis
-    s = setup(fn, p, axis=axis, temperature=temperature, where=where, dtype=dtype, name="p")
+        ref = (ref_axis, index_in(reference, s.shape[ref_axis], fn=fn, name="reference", what=what))
     x = _inverse(fn, s, gauge=gauge, ref=ref, value=value, atol=atol, normalize=normalize)
     return finish(s.xp, x, s.out_dtype)
 
@@ -584,16 +579,16 @@ def _base_setup(
     ``x`` is ``z`` (``grow=1``: the output has one more entry) or ``p`` (``grow=0``). Returns
     (the setup, the axis, the length n of the simplex side, the base index in ``[0, n)``).
     """
-    # The axis and the base are checked first (their messages are the precise ones); they need
-    # the input's shape, hence the early prepare (setup repeats it on the array).
-    prep = prepare(x, name=name, dtype=dtype, fn=fn)
-    ax = single_axis(axis, prep.raw.ndim, fn=fn, why="the base state is a position along it")
-    n = int(prep.raw.shape[ax]) + grow
+    why = "the base state is a position along it"
+    s = setup(
+        fn, x, axis=axis, temperature=temperature, where=where, dtype=dtype, name=name, along=why
+    )
+    ax = s.axes[0]
+    n = s.shape[ax] + grow
     if n < 1:
         raise ValueError(f"{fn}: {name} has length 0 along axis {ax}; a simplex needs n >= 1")
     side = "the output" if grow else "p"
     b = index_in(base, n, fn=fn, name="base", what=f"{side} (axis {ax})")
-    s = setup(fn, prep.raw, axis=ax, temperature=temperature, where=where, dtype=dtype, name=name)
     return s, ax, n, b
 
 

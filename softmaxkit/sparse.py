@@ -20,13 +20,12 @@ admissible entry gives zeros, NaN makes its own row NaN), low precision computed
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from softmaxkit._base import dask as _dask
 from softmaxkit._base import sparse_fast as _sparse_fast
 from softmaxkit._base.core import finish, is_numpy, quiet, setup
-from softmaxkit._base.dispatch import torch_autograd
+from softmaxkit._base.dispatch import forward_moved, torch_autograd
 from softmaxkit._base.sparse_kernel import (
     alpha_relu_values,
     check_alpha,
@@ -367,18 +366,7 @@ def __getattr__(name: str) -> Any:
 
     ``softmaxkit.sparse.sparsemax_jvp`` and its siblings (``*_jvp``, ``*_vjp``, ``*_jacobian``,
     ``*_hessian``, ``entmax_alpha_derivative``) keep working, with a ``DeprecationWarning``
-    naming the new home. This is the one place where this module refers to a floor above it:
-    the import happens lazily, only when an old name is used (import-linter and
-    ``scripts/check_architecture.py`` list it as the allowed exception).
+    naming the new home. The derivatives sit on a floor above this module, so they are
+    reached by module name through the plug-in point, never imported from here.
     """
-    if name in _MOVED:
-        from softmaxkit import derivatives
-
-        warnings.warn(
-            f"softmaxkit.sparse.{name} has moved: use softmaxkit.{name} (or "
-            f"softmaxkit.derivatives.{name}); the old path will be removed",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(derivatives, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return forward_moved(__name__, name, _MOVED, "softmaxkit.derivatives")

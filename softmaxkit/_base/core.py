@@ -393,6 +393,7 @@ def setup(
     where: Any = None,
     dtype: Any = None,
     name: str = "x",
+    along: str | None = None,
 ) -> Setup:
     """Everything a map checks on entry: the input (dtype policy), axes, temperature, mask.
 
@@ -404,6 +405,10 @@ def setup(
         The input; ``name`` is what messages call it.
     axis, temperature, where, dtype
         As the public maps take them (see :func:`softmaxkit.softmax`).
+    along : str, optional
+        Require ``axis`` to be one integer, for functions in which a position along the axis
+        means something (a reference or base state, the parts of a composition); the text
+        says why, in the error message.
 
     Returns
     -------
@@ -419,7 +424,10 @@ def setup(
     """
     prep = prepare(x, name=name, dtype=dtype, fn=fn)
     raw = prep.raw
-    axes = normalize_axis(axis, raw.ndim, fn=fn)
+    if along is None:
+        axes = normalize_axis(axis, raw.ndim, fn=fn)
+    else:
+        axes = (single_axis(axis, raw.ndim, fn=fn, why=along),)
     shape = tuple(raw.shape)
     device = array_api_compat.device(raw)
     temp = parse_temperature(

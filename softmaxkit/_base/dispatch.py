@@ -1,9 +1,12 @@
-"""The autograd plug-in point: maps declare themselves differentiable without importing upward.
+"""The plug-in points to higher floors: nothing below imports upward, it names a module.
 
-The public maps live on a floor below :mod:`softmaxkit.autodiff`, whose PyTorch rules are built
-on them. So a map does not import its rules: :func:`torch_autograd` wraps it, and the rules are
-loaded by module name (:data:`TORCH_RULES`) the first time a tensor that requires grad arrives.
-Importing :mod:`softmaxkit` therefore never imports PyTorch, and no import runs back up.
+* **Autograd.** The public maps live on a floor below :mod:`softmaxkit.autodiff`, whose PyTorch
+  rules are built on them. So a map does not import its rules: :func:`torch_autograd` wraps
+  it, and the rules are loaded by module name (:data:`TORCH_RULES`) the first time a tensor
+  that requires grad arrives. Importing :mod:`softmaxkit` therefore never imports PyTorch.
+* **Moved names.** A public name that moved to a higher floor keeps resolving at its old path
+  through :func:`forward_moved`, called from the old module's ``__getattr__``, with a
+  ``DeprecationWarning`` that names the new home.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import functools
 import importlib
 import inspect
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
-__all__ = ["TORCH_RULES", "is_dual", "is_tensor", "torch_autograd"]
+__all__ = ["TORCH_RULES", "forward_moved", "is_dual", "is_tensor", "torch_autograd"]
 
 # The module holding one ``apply(name, x, **kwargs)`` entry for the maps' autograd Functions.
 TORCH_RULES = "softmaxkit.autodiff.torch"
@@ -97,3 +101,35 @@ def torch_autograd(fn: _F) -> _F:
         return fn(x, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def forward_moved(module: str, name: str, moved: Collection[str], target: str) -> Any:
+    """Resolve ``module.name`` for a public name that moved to the module ``target``.
+
+    Called from the old module's ``__getattr__`` (which Python calls only for names the module
+    does not have): names in ``moved`` are imported from ``target`` by module name and returned
+    with a ``DeprecationWarning`` naming the new home; any other name raises the usual
+    ``AttributeError``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     fn = forward_moved("old.place", "sqrt", {"sqrt"}, "math")
+    >>> fn(4.0), str(caught[0].message)
+    (2.0, 'old.place.sqrt has moved: use math.sqrt; the old path will be removed')
+    """
+    if name not in moved:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    new = importlib.import_module(target)
+    home = f"{target}.{name}"
+    package = sys.modules[target.partition(".")[0]]
+    if package is not new and getattr(package, name, None) is getattr(new, name):
+        home = f"{package.__name__}.{name} (or {home})"  # the shorter, top-level path first
+    warnings.warn(
+        f"{module}.{name} has moved: use {home}; the old path will be removed",
+        DeprecationWarning,
+        stacklevel=3,  # the caller of the old module's __getattr__
+    )
+    return getattr(new, name)
