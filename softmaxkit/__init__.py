@@ -12,7 +12,7 @@ The maps between unconstrained space and the probability simplex:
 * Fenchel–Young losses with their gradients ``(p − y)/T``: :func:`softmax_loss`
   (cross-entropy), :func:`sparsemax_loss`, :func:`entmax15_loss`, :func:`entmax_loss`
 * the canonical ensemble: :func:`populations`, :func:`partition_function`,
-  :func:`thermodynamics`, :func:`energies_from_populations` (units from CODATA via SciPy)
+  :func:`thermodynamics`, :func:`energies_from_populations` (exact SI units, CODATA hartree)
 * multinomial logit regression with any base category: :class:`MultinomialLogit`
 * classifier calibration: :class:`TemperatureScaling`, :class:`VectorScaling`, the metrics
   (:func:`expected_calibration_error`, :func:`negative_log_likelihood`, :func:`brier_score`,
@@ -125,6 +125,8 @@ from softmaxkit.inverse import (
     inverse_softmax,
 )
 from softmaxkit.losses import (
+    alpha_relu_loss,
+    alpha_relu_loss_grad,
     entmax15_loss,
     entmax15_loss_grad,
     entmax_loss,
@@ -160,6 +162,8 @@ __all__ = [
     "alpha_relu",
     "alpha_relu_jacobian",
     "alpha_relu_jvp",
+    "alpha_relu_loss",
+    "alpha_relu_loss_grad",
     "alpha_relu_vjp",
     "alr",
     "alr_inv",

@@ -31,10 +31,11 @@ unit          meaning                                      per
 ``K``         temperature equivalent, energy / k_B          particle
 ============  ===========================================  ====================
 
-Boltzmann's constant in each unit comes from :mod:`scipy.constants`, which holds the CODATA
-2022 recommended values in current SciPy (checked with SciPy 1.17: the hartree is
-4.359744722206e-18 J). k, h, c, e and N_A are exact in the SI since 2019; the hartree is the
-only measured constant used. SciPy is imported on first use.
+Boltzmann's constant in each unit is built from constants written out in this module, so
+the module needs nothing beyond NumPy: k, h, c, e and N_A are exact by definition in the SI
+since 20 May 2019, and the thermochemical calorie is exactly 4.184 J. The hartree is the only
+measured constant used; it is the CODATA 2022 recommended value, the one :mod:`scipy.constants`
+holds (the tests check that every unit's constant equals SciPy's where SciPy is installed).
 """
 
 from __future__ import annotations
@@ -85,20 +86,39 @@ _PER_MOLE = {"J/mol", "kJ/mol", "kcal/mol"}
 # --------------------------------------------------------------------------------------------
 
 
+# The defining constants of the SI, exact since 20 May 2019 (BIPM, The International System
+# of Units, 9th edition, 2019, section 2.2; CODATA lists them as "exact").
+_K_B = 1.380649e-23  # Boltzmann constant, J/K
+_N_A = 6.02214076e23  # Avogadro constant, 1/mol
+_H = 6.62607015e-34  # Planck constant, J s
+_C = 299792458.0  # speed of light in vacuum, m/s
+_E = 1.602176634e-19  # elementary charge, C (so 1 eV = _E J exactly)
+# The thermochemical calorie, exactly 4.184 J by definition (the kcal/mol of chemistry).
+_CALORIE = 4.184
+# The Hartree energy E_h in J: a measured value, the CODATA 2022 recommended one (E. Tiesinga,
+# P. J. Mohr, D. B. Newell, B. N. Taylor, "The 2022 CODATA Recommended Values of the Fundamental
+# Physical Constants", Web Version 9.0, NIST, 2024, https://physics.nist.gov/constants),
+# standard uncertainty 0.0000000000048e-18 J. CODATA 2018 had 4.3597447222071e-18 J;
+# scipy.constants holds the 2022 value (checked with SciPy 1.17, and by the tests).
+_HARTREE = 4.3597447222060e-18
+
+
 @functools.cache
 def _k_table() -> dict[str, float]:
-    """Boltzmann's constant in each unit, per kelvin (CODATA values from scipy.constants)."""
-    from scipy import constants as c
+    """Boltzmann's constant in each unit, per kelvin (exact SI constants; CODATA 2022 hartree).
 
-    molar = c.k * c.N_A  # R, exact by definition; c.R is the same product
+    Every entry is the same floating-point expression of the same constants that
+    :mod:`scipy.constants` holds, so the values agree with SciPy's bit for bit.
+    """
+    molar = _K_B * _N_A  # the gas constant R, exact by definition
     return {
-        "J": c.k,
+        "J": _K_B,
         "J/mol": molar,
         "kJ/mol": molar / 1e3,
-        "kcal/mol": molar / (1e3 * c.calorie),
-        "eV": c.k / c.e,
-        "hartree": c.k / c.physical_constants["Hartree energy"][0],
-        "cm^-1": c.k / (100.0 * c.h * c.c),
+        "kcal/mol": molar / (1e3 * _CALORIE),
+        "eV": _K_B / _E,
+        "hartree": _K_B / _HARTREE,
+        "cm^-1": _K_B / (100.0 * _H * _C),
         "K": 1.0,
     }
 
@@ -124,7 +144,8 @@ def boltzmann_constant(units: str = "kJ/mol") -> float:
     Returns
     -------
     float
-        ``k_B`` in ``units``/K, from the CODATA values of :mod:`scipy.constants`; 1 for ``K``.
+        ``k_B`` in ``units``/K from the exact SI constants (the CODATA 2022 hartree for
+        ``hartree``); 1 for ``K``. No SciPy needed.
 
     Examples
     --------

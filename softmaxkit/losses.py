@@ -1,4 +1,4 @@
-"""Fenchel–Young losses of softmax, sparsemax, 1.5-entmax and α-entmax.
+"""Fenchel–Young losses of softmax, sparsemax, 1.5-entmax, α-entmax and α-ReLU.
 
 For a regulariser Ω (the negative α-Tsallis entropy; Shannon's for α = 1) the Fenchel–Young
 loss of scores ``x`` at temperature T against a target ``y`` on the simplex is
@@ -23,6 +23,12 @@ with :math:`D_\\omega` the scalar Bregman divergence of ω; the scores enter onl
 α = 2, :math:`(y - p)^2/2`, and α = 1.5, :math:`(\\sqrt y - \\sqrt p)^2 (\\sqrt y + \\sqrt p / 2)
 / 0.75`, and :math:`y \\log(y/p) - y + p` for α = 1; for other α the difference form is
 clamped at 0.
+
+α-ReLU (:func:`alpha_relu_loss`) is the same sum with the threshold held fixed,
+:math:`c = \\tau/(\\alpha-1)`, instead of solved for: its regulariser
+:math:`\\Omega(p) = \\sum_i \\omega(p_i) + c\\,p_i` on the non-negative orthant is separable,
+so the loss is exactly that sum of per-entry terms, and its gradient is again
+:math:`(r - y)/T` with r the α-ReLU output.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from softmaxkit._base.core import Setup, finish, full_like_scalar, quiet, setup
 from softmaxkit.maps import log_softmax, softmax
 
 __all__ = [
+    "alpha_relu_loss",
+    "alpha_relu_loss_grad",
     "entmax15_loss",
     "entmax15_loss_grad",
     "entmax_loss",
@@ -128,10 +136,12 @@ def _prepare_loss(fn: str, x: Any, y: Any, axis: Any, temperature: Any, where: A
 
 
 def _map(alpha: float, x: Any, ax: int, temperature: Any, where: Any, dtype: Any,
-         n_iter: int | None) -> Array:
+         n_iter: int | None, tau: float | None = None) -> Array:
     from softmaxkit import sparse
 
     kw = {"axis": ax, "temperature": temperature, "where": where, "dtype": dtype}
+    if tau is not None:
+        return sparse.alpha_relu(x, alpha=alpha, tau=tau, **kw)
     if alpha == 1.0:
         return softmax(x, **kw)
     if n_iter is None and alpha == 2.0:
@@ -150,7 +160,8 @@ def _reduce(xp: Any, rows: Array, reduction: str) -> Array:
 
 
 def _loss(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any,
-          where: Any, reduction: Any, n_iter: int | None) -> Array:
+          where: Any, reduction: Any, n_iter: int | None, tau: float | None = None) -> Array:
+    """The loss of α-entmax (α = 1: softmax), or of α-ReLU with threshold ``tau``."""
     prep, ax, t, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
     xp, dt, mask = prep.xp, prep.compute_dtype, prep.mask
     xc = prep.x
@@ -171,14 +182,21 @@ def _loss(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any,
         term = xp.where(pos, yv * (xp.log(ysafe) - lp_safe), zero) - yv + p
         term = xp.where(term > 0, term, zero)
     else:
-        p = _map(alpha, xc, ax, temperature, where, dt, n_iter)
-        xa = xp.where(admissible, xc, ninf)
-        m = xp.max(xa, axis=ax, keepdims=True)
-        m = xp.where(m > -math.inf, m, zero)
-        zs = xp.where(admissible, (xc - m) / t, zero)
-        pmax = xp.max(p, axis=ax, keepdims=True)
+        p = _map(alpha, xc, ax, temperature, where, dt, n_iter, tau)
         a1 = alpha - 1.0
-        c = -(pmax**a1) / a1  # threshold in z units, from the largest entry (at z − max = 0)
+        if tau is None:
+            xa = xp.where(admissible, xc, ninf)
+            m = xp.max(xa, axis=ax, keepdims=True)
+            m = xp.where(m > -math.inf, m, zero)
+            zs = xp.where(admissible, (xc - m) / t, zero)
+            pmax = xp.max(p, axis=ax, keepdims=True)
+            c: Any = -(pmax**a1) / a1  # threshold in z units, from the largest entry (z − max = 0)
+        else:
+            # α-ReLU is not shift invariant: z itself, and the fixed threshold in its units.
+            zs = xp.where(admissible, xc / t, zero)
+            c = tau / a1
+            # A +inf score has r = +inf: Ω*(z) and the loss are +inf (the terms give inf − inf).
+            outside = outside | xp.any((xc == math.inf) & admissible, axis=ax)
         on = p > 0
         if alpha == 2.0:
             d = (yv - p) ** 2 / 2
@@ -194,14 +212,17 @@ def _loss(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any,
         term = xp.where(on, d, off)
     rows = xp.sum(term, axis=ax)
     rows = xp.where(outside, xp.full_like(rows, math.inf), rows)
+    if tau is not None:
+        # A NaN score makes the α-ReLU row NaN; its fixed threshold would hide it.
+        rows = xp.where(xp.any(xp.isnan(p), axis=ax), xp.full_like(rows, math.nan), rows)
     return finish(xp, _reduce(xp, rows, reduction), prep.out_dtype)
 
 
 def _grad(fn: str, alpha: float, x: Any, y: Any, axis: Any, temperature: Any, where: Any,
-          reduction: Any, n_iter: int | None) -> Array:
+          reduction: Any, n_iter: int | None, tau: float | None = None) -> Array:
     prep, ax, t, yv = _prepare_loss(fn, x, y, axis, temperature, where, reduction)
     xp = prep.xp
-    p = _map(alpha, prep.x, ax, temperature, where, prep.compute_dtype, n_iter)
+    p = _map(alpha, prep.x, ax, temperature, where, prep.compute_dtype, n_iter, tau)
     g = (p - yv) / t
     if reduction == "mean":
         shape = tuple(prep.raw.shape)
@@ -486,13 +507,104 @@ def entmax_loss_grad(x: Any, y: Any, /, *, alpha: float = 1.5, axis: Any = -1,
                  n_iter)
 
 
-for _loss_fn in (softmax_loss, sparsemax_loss, entmax15_loss, entmax_loss):
+@quiet
+def alpha_relu_loss(x: Any, y: Any, /, *, alpha: float = 1.5, tau: float = 0.0,
+                    axis: Any = -1, temperature: Any = 1.0, where: Any = None,
+                    reduction: str = "none") -> Array:
+    r"""The α-ReLU loss (Tezekbayev, Nikoulina, Gallé & Assylbekov, "Speeding Up Entmax",
+    Findings of NAACL 2022, arXiv:2111.06832): the Fenchel–Young loss of
+    :func:`~softmaxkit.sparse.alpha_relu`.
+
+    .. math:: L(x; y) = \langle r - y, z\rangle - \Omega(r) + \Omega(y), \qquad
+              \Omega(q) = \sum_i \frac{q_i^\alpha}{\alpha(\alpha-1)}
+              + \frac{\tau}{\alpha-1}\, q_i, \qquad z = x/T,
+
+    with :math:`r = [(\alpha-1) z - \tau]_+^{1/(\alpha-1)}` the (unnormalised) α-ReLU output,
+    the maximiser of :math:`\langle z, q\rangle - \Omega(q)` over :math:`q \ge 0`. Its gradient
+    is :math:`(r - y)/T` (:func:`alpha_relu_loss_grad`): the gradient the authors train with,
+    the backward pass of their reference code (``alpharelu.ReLU15Loss``, α = 1.5,
+    https://github.com/MaxatTezekbayev/alpha-relu).
+
+    Parameters
+    ----------
+    {params}
+    alpha : float, default 1.5
+        α > 1, finite (as for :func:`~softmaxkit.sparse.alpha_relu`).
+    tau : float, default 0.0
+        The fixed threshold τ, finite (0 is the reference code's default).
+
+    Returns
+    -------
+    array
+        The losses, ≥ 0 (x's shape without ``axis``), or their mean or sum. A loss is 0
+        exactly when r = y.
+
+    Raises
+    ------
+    {raises}
+
+    Notes
+    -----
+    The reference code's forward pass reports
+    :math:`(\sum_i r_i - \sum_i r_i^\alpha)/(\alpha(\alpha-1)) + \langle r - e_y,
+    z - \tau/(\alpha-1)\rangle`: this loss plus :math:`(\sum_i r_i - 1)/(\alpha(\alpha-1))`.
+    That extra term vanishes only where r sums to 1, and its gradient is not in the authors'
+    backward pass; the value returned here is the one whose gradient is :math:`(r - y)/T`
+    (training is the same).
+
+    Computed as a sum of non-negative per-entry terms (see :mod:`softmaxkit.losses`, with the
+    fixed threshold :math:`c = \tau/(\alpha-1)`). A row with a NaN score gives NaN, a row with
+    a +inf score (r = +inf) +inf; target mass on a masked or −inf entry gives +inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import alpha_relu_loss
+    >>> x = np.array([[0.0, 1.0, 2.0], [-1.0, 0.0, 2.0]])
+    >>> alpha_relu_loss(x, np.array([2, 2]))   # r = [x/2]_+^2; the second row has r = y
+    array([0.08333333, 0.        ])
+    """
+    a, t = _relu_args(alpha, tau)
+    return _loss("alpha_relu_loss", a, x, y, axis, temperature, where, reduction, None, t)
+
+
+@quiet
+def alpha_relu_loss_grad(x: Any, y: Any, /, *, alpha: float = 1.5, tau: float = 0.0,
+                         axis: Any = -1, temperature: Any = 1.0, where: Any = None,
+                         reduction: str = "none") -> Array:
+    r"""{doc}
+
+    Other Parameters
+    ----------------
+    alpha, tau
+        As for :func:`alpha_relu_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import alpha_relu_loss_grad
+    >>> alpha_relu_loss_grad(np.array([0.0, 1.0, 2.0]), np.array(2))
+    array([0.  , 0.25, 0.  ])
+    """
+    a, t = _relu_args(alpha, tau, "alpha_relu_loss_grad")
+    return _grad("alpha_relu_loss_grad", a, x, y, axis, temperature, where, reduction, None,
+                 t)
+
+
+def _relu_args(alpha: Any, tau: Any, fn: str = "alpha_relu_loss") -> tuple[float, float]:
+    from softmaxkit._base.sparse_kernel import check_relu_args
+
+    return check_relu_args(alpha, tau, fn)
+
+
+for _loss_fn in (softmax_loss, sparsemax_loss, entmax15_loss, entmax_loss, alpha_relu_loss):
     _loss_fn.__doc__ = (_loss_fn.__doc__ or "").replace("{params}", _PARAMS).replace(
         "{raises}", _RAISES)
 for _grad_fn, _of, _m in ((softmax_loss_grad, "softmax_loss", "softmax"),
                           (sparsemax_loss_grad, "sparsemax_loss", "sparsemax"),
                           (entmax15_loss_grad, "entmax15_loss", "entmax15"),
-                          (entmax_loss_grad, "entmax_loss", "entmax")):
+                          (entmax_loss_grad, "entmax_loss", "entmax"),
+                          (alpha_relu_loss_grad, "alpha_relu_loss", "sparse.alpha_relu")):
     _grad_fn.__doc__ = (_grad_fn.__doc__ or "").replace(
         "{doc}", _GRAD_DOC.format(loss=_of, map=_m, params=_PARAMS, raises=_RAISES))
 del _loss_fn, _grad_fn, _of, _m

@@ -16,8 +16,10 @@ All four share the semantics laid out in the package documentation:
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from softmaxkit._base import dask as _dask
@@ -25,6 +27,7 @@ from softmaxkit._base import fast as _fast
 from softmaxkit._base.arrays import device_of, size_of
 from softmaxkit._base.core import (
     check_out,
+    dtype_name,
     finish,
     full_like_scalar,
     is_numpy,
@@ -59,10 +62,17 @@ def _out_dtype(out: Any, dtype: Any) -> Any:
 def _deliver(xp: Any, res: Array, out: Any, out_dtype: Any) -> Array:
     """The result in the output dtype, written into ``out`` when one was given."""
     if out is None:
-        return finish(xp, res, out_dtype)
+        return _numpy_scalar(finish(xp, res, out_dtype))
     if res is not out:
         np.copyto(out, res.reshape(out.shape), casting="same_kind")
     return out
+
+
+def _numpy_scalar(res: Array) -> Array:
+    """A 0-d NumPy result as a NumPy scalar, as NumPy's ufuncs and SciPy return it."""
+    if isinstance(res, np.ndarray) and res.ndim == 0:
+        return res[()]
+    return res
 
 
 @quiet
@@ -101,7 +111,8 @@ def softmax(
     Returns
     -------
     array
-        Probabilities summing to 1 along ``axis``, same array kind and shape as ``x``.
+        Probabilities summing to 1 along ``axis``, same array kind and shape as ``x`` (a 0-d
+        NumPy input gives a NumPy scalar, as NumPy's ufuncs and SciPy do).
 
     Notes
     -----
@@ -230,13 +241,21 @@ def logsumexp(
 ) -> Any:
     r"""Smooth maximum :math:`T \log \sum_i b_i e^{x_i/T}` (b = 1 by default).
 
+    A drop-in for ``scipy.special.logsumexp`` (SciPy's own test module passes on it, see
+    ``tests/test_scipy_dropin.py``) apart from the default ``axis``.
+
     Parameters
     ----------
     x, axis, temperature, where, dtype
         As for :func:`softmax`. Note the default ``axis=-1`` (SciPy's default is None).
+        Unlike the other maps, ``x`` may be complex (see Notes).
     b : array_like, optional
-        Weights broadcastable to ``x`` (as in ``scipy.special.logsumexp``); entries with
-        ``b == 0`` are excluded like masked ones. Negative weights need ``return_sign=True``
+        Weights (as in ``scipy.special.logsumexp``); entries with ``b == 0`` are excluded like
+        masked ones, whatever their ``x``. ``x`` and ``b`` broadcast together (a ``b`` of
+        larger shape broadcasts ``x``; ``axis`` refers to the broadcast shape), and the result
+        has their promoted dtype, ``result_type(x, b)`` (a float64 ``b`` gives float64 for
+        float32 ``x``; integers still promote to the default float; a Python number ``b`` does
+        not promote; ``dtype=`` overrides). Negative weights need ``return_sign=True``
         when the weighted sum is negative, otherwise the result is NaN (as in SciPy).
     keepdims : bool, default False
         Keep the reduced axes with length 1.
@@ -250,6 +269,7 @@ def logsumexp(
     -------
     array, or (array, array) with ``return_sign``
         The reduced result; its gradient with respect to ``x`` is ``softmax(x, temperature=T)``.
+        A 0-d NumPy result is returned as a NumPy scalar (as NumPy's reductions and SciPy do).
 
     Notes
     -----
@@ -259,6 +279,14 @@ def logsumexp(
     +inf if W > 1, the weighted mean if W == 1, −inf if W < 1. A row with +inf gives +inf; an
     empty row gives −inf (sign 0). The result can cancel (``max < 0 < log1p(s)``): its error is
     then bounded by a few ulp of ``|max|``, which is the conditioning of the problem.
+
+    Complex ``x`` (or ``b``) gives the principal value of ``log Σ b·exp(x)``, imaginary part in
+    (−π, π], computed as ``x_k + log b_k + log1p(s)`` around an entry ``x_k`` of largest real
+    part with ``log1p`` of the complex ``s`` in real arithmetic (tiny real and imaginary parts
+    keep their relative precision); rows holding complex infinities follow C99, as the direct
+    ``log(sum(exp(x)))`` does. With ``return_sign`` the value is ``log |Σ|`` (real) and the
+    sign the unit complex number ``Σ/|Σ|``. Complex input takes ``temperature=1`` only (the
+    smooth maximum is a real notion), no ``out=`` and no ``dtype=``; the other maps refuse it.
 
     Dask arrays stay lazy; the reduced axes are rechunked into one chunk and every block
     runs the NumPy path (bit-identical to NumPy).
@@ -275,8 +303,17 @@ def logsumexp(
     array([0.69314718,       -inf])
     >>> logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, -2.0]), return_sign=True)
     (np.float64(0.0), np.float64(-1.0))
+    >>> logsumexp(np.array([0.0, 1j * np.pi / 2]))     # log(1 + i)
+    np.complex128(0.3465735902799727+0.7853981633974483j)
+    >>> logsumexp(np.zeros((2, 1)), b=np.ones(3))       # b broadcasts x to (2, 3)
+    array([1.09861229, 1.09861229])
     """
     fn = "logsumexp"
+    x, b = _as_arrays(x), _as_arrays(b, keep_scalar=True)
+    if _is_complex(x) or _is_complex(b):
+        return _complex_logsumexp(x, axis, temperature, where, b, keepdims, return_sign, dtype, out)
+    if b is not None:
+        x, dtype = _with_weights(x, b, dtype, fn)
     dtype = _out_dtype(out, dtype)
     prep = setup(fn, x, axis=axis, temperature=temperature, where=where, dtype=dtype)
     axes, temp, mask = prep.axes, prep.temp, prep.mask
@@ -346,6 +383,80 @@ def _lse_out(
     return (lse, sign) if return_sign else lse
 
 
+def _as_arrays(a: Any, keep_scalar: bool = False) -> Any:
+    """Lists and NumPy scalars as NumPy arrays (Python numbers too unless ``keep_scalar``).
+
+    Anything NumPy cannot make an array of is returned as it is: :func:`setup` names it.
+    """
+    if keep_scalar and isinstance(a, numbers.Number) and not isinstance(a, np.generic):
+        return a
+    if isinstance(a, (list, tuple, numbers.Number)) or (
+        isinstance(a, np.generic) and not isinstance(a, np.ndarray)
+    ):
+        try:
+            return np.asarray(a)
+        except ValueError:
+            return a
+    return a
+
+
+def _is_complex(a: Any) -> bool:
+    if a is None:
+        return False
+    if isinstance(a, numbers.Number) and not isinstance(a, np.generic):
+        return isinstance(a, complex)
+    dt = getattr(a, "dtype", None)
+    return dt is not None and dtype_name(dt).startswith("complex")
+
+
+def _weighted_dtype(xp: Any, x: Array, b: Any) -> Any:
+    """``result_type(x, b)`` in ``x``'s namespace, or None where it is not a real float.
+
+    A Python number ``b`` is weak (it does not promote, as in NumPy 2 and the array API).
+    """
+    if not hasattr(b, "dtype") or not hasattr(x, "dtype"):
+        return None
+    b_dtype = b.dtype
+    if not isinstance(b, type(x)):
+        b_dtype = getattr(xp, dtype_name(b.dtype), None)
+        if b_dtype is None:
+            return None
+    try:
+        res = xp.result_type(x.dtype, b_dtype)
+    except (TypeError, ValueError):
+        return None
+    name = dtype_name(res)
+    return res if name.startswith("float") or name == "bfloat16" else None
+
+
+def _with_weights(x: Any, b: Any, dtype: Any, fn: str) -> tuple[Any, Any]:
+    """SciPy's rules for weights: ``x`` broadcast against ``b``, dtype ``result_type(x, b)``.
+
+    The result of ``logsumexp(a, b=b)`` is the one of ``log Σ b·exp(a)`` with ``b·exp(a)``
+    evaluated by the array library's own promotion and broadcasting, as
+    ``scipy.special.logsumexp`` defines it: a float64 ``b`` gives a float64 result for float32
+    ``a`` (integers still promote to the default float), and a ``b`` of larger shape
+    broadcasts ``a`` (``axis`` then refers to the broadcast shape). ``dtype=`` overrides.
+    """
+    if not array_api_compat.is_array_api_obj(x) or not hasattr(b, "shape"):
+        return x, dtype  # setup() and _prepare_weights() name what is wrong
+    xp = array_api_compat.array_namespace(x)
+    if dtype is None:
+        promoted = _weighted_dtype(xp, x, b)
+        if promoted is not None and promoted != x.dtype:
+            dtype = promoted
+    try:
+        target = np.broadcast_shapes(tuple(x.shape), tuple(b.shape))
+    except ValueError:
+        raise ValueError(
+            f"{fn}: b of shape {tuple(b.shape)} does not broadcast against the input's "
+            f"shape {tuple(x.shape)}"
+        ) from None
+    if target != tuple(x.shape):
+        x = xp.broadcast_to(x, target)
+    return x, dtype
+
+
 def _prepare_weights(xp: Any, b: Any, like: Array, fn: str) -> Array:
     prep = prepare(b, name="b", fn=fn)
     w = prep.x
@@ -362,6 +473,160 @@ def _prepare_weights(xp: Any, b: Any, like: Array, fn: str) -> Array:
             f"{tuple(like.shape)}"
         )
     return xp.broadcast_to(w, like.shape)
+
+
+def _complex_dtypes(xp: Any, x: Array, b: Any) -> tuple[Any, Any]:
+    """The result's complex dtype (``result_type(x, b)``) and the one to compute in."""
+    if b is None or not hasattr(b, "dtype"):
+        res = x.dtype
+        if not dtype_name(res).startswith("complex"):
+            # real x, Python complex b: the complex type of x's precision
+            res = xp.complex64 if dtype_name(res) in ("float32", "float16") else xp.complex128
+    else:
+        b_dtype = b.dtype if isinstance(b, type(x)) else getattr(xp, dtype_name(b.dtype))
+        res = xp.result_type(x.dtype, b_dtype)
+        if not dtype_name(res).startswith("complex"):
+            res = xp.complex128
+    # NumPy computes single precision in double (as for real input): one rounding at the end.
+    compute = np.complex128 if isinstance(x, np.ndarray) else res
+    return res, compute
+
+
+def _wrap_angle(xp: Any, t: Array) -> Array:
+    """Angles in (−π, π], the principal branch of the logarithm; those inside stay untouched
+    (subtracting a multiple of 2π would cost a tiny angle its relative precision)."""
+    wrapped = t - (2 * math.pi) * xp.ceil((t - math.pi) / (2 * math.pi))
+    return xp.where((t > -math.pi) & (t <= math.pi), t, wrapped)
+
+
+def _complex_logsumexp(
+    x: Any,
+    axis: Any,
+    temperature: Any,
+    where: Any,
+    b: Any,
+    keepdims: bool,
+    return_sign: bool,
+    dtype: Any,
+    out: Any,
+) -> Any:
+    """``log Σ b·exp(x)`` for complex ``x`` or ``b``, on the principal branch (as SciPy).
+
+    With ``k`` an entry of largest real part, ``Σ b_j e^{x_j} = b_k e^{x_k} (1 + s)`` where
+    ``s = Σ_{j≠k} (b_j/b_k) e^{x_j − x_k}``, so the result is ``x_k + log b_k + log1p(s)`` with
+    ``log1p`` of a complex ``s`` evaluated in real arithmetic: the real part as
+    ``½·log1p(2 Re s + |s|²)`` for small ``s`` (NumPy's complex ``log1p`` loses it) and the
+    imaginary part as ``atan2(Im s, 1 + Re s)``. Where that is not finite (infinite or NaN
+    entries) the result is the direct ``log Σ b·exp(x)``, whose complex infinities follow C99,
+    as in SciPy. With ``return_sign`` the value is ``log |Σ|`` (real) and the sign the unit
+    complex number ``Σ/|Σ|``.
+    """
+    fn = "logsumexp"
+    if out is not None:
+        raise TypeError(f"{fn}: out= is not supported for complex input")
+    if dtype is not None:
+        raise TypeError(
+            f"{fn}: dtype={dtype!r} is not supported for complex input (the result has the "
+            "complex dtype of x and b)"
+        )
+    if not array_api_compat.is_array_api_obj(x):
+        setup(fn, x)  # raises the usual message for what is not an array
+    xp = array_api_compat.array_namespace(x)
+    res_dtype, ct = _complex_dtypes(xp, x, b)
+    if b is not None:
+        if not hasattr(b, "shape"):
+            b = xp.asarray(b, dtype=ct, device=device_of(x))
+        elif not isinstance(b, type(x)):
+            b = xp.asarray(np.asarray(b), device=device_of(x))
+        try:
+            shape = np.broadcast_shapes(tuple(x.shape), tuple(b.shape))
+        except ValueError:
+            raise ValueError(
+                f"{fn}: b of shape {tuple(b.shape)} does not broadcast against the input's "
+                f"shape {tuple(x.shape)}"
+            ) from None
+        x = xp.broadcast_to(x, shape)
+        b = xp.broadcast_to(xp.astype(b, ct), shape)
+    a = xp.astype(x, ct)
+    # The axes, temperature and mask are validated on the real part (same shape).
+    prep = setup(fn, xp.real(a), axis=axis, temperature=temperature, where=where)
+    axes, mask = prep.axes, prep.mask
+    if prep.temp.kind != "one":
+        raise ValueError(
+            f"{fn}: temperature={temperature!r} is not supported for complex input; the "
+            "smooth maximum T·log Σ exp(x/T) is defined for real x (use temperature=1)"
+        )
+    real_dt = xp.real(a).dtype
+    dev = device_of(a)
+    res_real = xp.float32 if dtype_name(res_dtype) == "complex64" else xp.float64
+    shape = reduced_shape(tuple(a.shape), axes)
+    if size_of(a) == 0:
+        lse = xp.full(shape, -math.inf, dtype=real_dt, device=dev)
+        sign = xp.zeros(shape, dtype=ct, device=dev)
+        lse = lse if return_sign else xp.astype(lse, ct)
+    else:
+        lse, sign = _complex_lse_rows(xp, a, b, mask, axes, return_sign)
+    if not keepdims:
+        lse = squeeze_axes(xp, lse, axes)
+        sign = squeeze_axes(xp, sign, axes) if return_sign else sign
+    lse = finish(xp, lse, res_real if return_sign else res_dtype)
+    if return_sign:
+        return _numpy_scalar(lse), _numpy_scalar(finish(xp, sign, res_dtype))
+    return _numpy_scalar(lse)
+
+
+def _complex_lse_rows(
+    xp: Any, a: Array, b: Array | None, mask: Array | None, axes: tuple[int, ...], signed: bool
+) -> tuple[Array, Array | None]:
+    """The reduction of :func:`_complex_logsumexp` with kept axes: (value, sign or None)."""
+    czero = xp.zeros((), dtype=a.dtype, device=device_of(a))
+    # Excluded entries (masked, or zero weight) add nothing, whatever their value (SciPy's
+    # rule for b == 0 even where a is inf or NaN).
+    out_ = None if mask is None else ~mask
+    if b is not None:
+        out_ = (b == 0) if out_ is None else (out_ | (b == 0))
+    if out_ is not None:
+        a = xp.where(out_, czero - math.inf, a)
+    re = xp.real(a)
+    # One entry of largest real part per row (the last in C order when several tie).
+    idx = xp.reshape(xp.arange(size_of(a), device=device_of(a)), a.shape)
+    top = xp.where(re == xp.max(re, axis=axes, keepdims=True), idx, -1)
+    pick = idx == xp.max(top, axis=axes, keepdims=True)
+    m = xp.sum(xp.where(pick, a, czero), axis=axes, keepdims=True)
+    terms = xp.exp(a - m)
+    bk = None
+    if b is not None:
+        bk = xp.sum(xp.where(pick, b, czero), axis=axes, keepdims=True)
+        terms = terms * b / bk
+    s = xp.sum(xp.where(pick, czero, terms), axis=axes, keepdims=True)
+    sr, si = xp.real(s), xp.imag(s)
+    small = xp.abs(s) < 0.5
+    mag = xp.where(
+        small,
+        0.5 * xp.log1p(sr * (2.0 + sr) + si * si),
+        xp.log(xp.abs(s + 1.0)),
+    )  # log |1 + s|
+    ang = xp.atan2(si, 1.0 + sr)
+    mag = mag + xp.real(m)
+    ang = ang + xp.imag(m)
+    if bk is not None:
+        mag = mag + xp.log(xp.abs(bk))
+        ang = ang + xp.atan2(xp.imag(bk), xp.real(bk))
+    ang = _wrap_angle(xp, ang)
+    ok = xp.isfinite(mag) & xp.isfinite(ang)
+    # The direct sum, for the rows the careful one cannot represent (C99 complex infinities).
+    direct = xp.exp(a) if b is None else b * xp.exp(a)
+    total = xp.sum(direct, axis=axes, keepdims=True)
+    if signed:
+        unit = xp.astype(xp.cos(ang), a.dtype) + 1j * xp.astype(xp.sin(ang), a.dtype)
+        sign = xp.where(ok, unit, xp.sign(total))
+        return xp.where(ok, mag, xp.log(xp.abs(total))), sign
+    value = xp.astype(mag, a.dtype) + 1j * xp.astype(ang, a.dtype)
+    fallback = xp.log(total)
+    fallback = xp.astype(xp.real(fallback), a.dtype) + 1j * xp.astype(
+        _wrap_angle(xp, xp.imag(fallback)), a.dtype
+    )
+    return xp.where(ok, value, fallback), None
 
 
 @quiet
@@ -410,7 +675,7 @@ def hardmax(
     if size_of(xc) == 0:
         return finish(xp, xc, out_dtype)
     if not axes:
-        return finish(xp, pointwise(xp, xc, mask, log=False), out_dtype)
+        return _numpy_scalar(finish(xp, pointwise(xp, xc, mask, log=False), out_dtype))
     if mask is not None:
         xc = xp.where(mask, xc, full_like_scalar(xp, xc, -math.inf))
     m = xp.max(xc, axis=axes, keepdims=True)

@@ -444,3 +444,73 @@ def test_reliability_diagram_draws_the_table(digits, tmp_path):
     fig.savefig(out, dpi=50)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plt.close("all")
+
+
+# --- separation and input checks (issue 14, cases 11 and 15) ------------------------------
+
+
+def _cli_split(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The command line's default split (--validation-split 0.5 --seed 0)."""
+    perm = np.random.default_rng(0).permutation(n)
+    return np.sort(perm[: round(0.5 * n)]), np.sort(perm[round(0.5 * n):])
+
+
+def test_vector_scaling_refuses_separated_classes(digits):
+    """On the shipped digits logits (the command line's default half) class 0 is separated by
+    its own logit: the last commit drove its scale to 40 (the others ≈ 0.5) and its bias to
+    −482, reported converged_=True, and tripled the held-out NLL (0.092 -> 0.275)."""
+    logits, labels = digits
+    fit, _ = _cli_split(labels.size)
+    with pytest.raises(sk.SeparationError) as info:
+        VectorScaling().fit(logits[fit], labels[fit])
+    err = info.value
+    assert err.kind == "quasi-complete" and err.categories == [0]
+    assert err.features == ["scale[0]", "bias[0]"]
+    assert str(err).startswith(
+        "VectorScaling.fit: the maximum-likelihood estimate does not exist — quasi-complete "
+        "separation: class 0 (49 of its 49 samples perfectly predicted)."
+    )
+    assert "VectorScaling(alpha=...)" in str(err)
+    # the same class as MultinomialLogit's (one detection, moved to the internal floor)
+    assert sk.SeparationError is sk.mlogit.SeparationError
+
+
+def test_vector_scaling_penalty_warns_and_generalises(digits):
+    logits, labels = digits
+    fit, test = _cli_split(labels.size)
+    before = negative_log_likelihood(sk.softmax(logits[test]), labels[test])
+    with pytest.warns(sk.SeparationWarning, match="determined by the penalty"):
+        vs = VectorScaling(alpha=1.0).fit(logits[fit], labels[fit])
+    assert vs.converged_ and repr(vs) == "VectorScaling(alpha=1.0)"
+    w = 1.0 / vs.temperatures_
+    assert w.max() < 0.6 and np.abs(vs.bias_).max() < 2.0  # nothing diverges
+    after = negative_log_likelihood(vs.predict_proba(logits[test]), labels[test])
+    assert round(before, 4) == 0.0921 and round(after, 4) == 0.0756
+    # without the test the unpenalised fit runs away, as before
+    vs0 = VectorScaling(check_separation=False).fit(logits[fit], labels[fit])
+    assert 1.0 / vs0.temperatures_[0] > 20 and vs0.bias_[0] < -200
+    assert negative_log_likelihood(vs0.predict_proba(logits[test]), labels[test]) > 2 * before
+
+
+def test_vector_scaling_on_overlapping_data_is_unchanged(digits):
+    """All 899 rows overlap: the test runs and finds nothing; the fit is the same."""
+    logits, labels = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vs = VectorScaling().fit(logits, labels)
+    assert vs.nll_ == pytest.approx(0.069504, abs=1e-5)
+
+
+def test_scaler_arguments_are_checked():
+    with pytest.raises(TypeError, match=r"^TemperatureScaling: fit_bias must be True or "
+                       r"False, got 'no'$"):
+        TemperatureScaling(fit_bias="no")
+    ts = TemperatureScaling()
+    ts.fit_bias = 1
+    with pytest.raises(TypeError, match=r"TemperatureScaling\.fit: fit_bias must be True or"):
+        ts.fit(np.array([[1.0, 0.0], [0.0, 1.0]]), [0, 0])
+    assert TemperatureScaling(fit_bias=np.True_).fit_bias is True
+    with pytest.raises(ValueError, match="alpha must be a finite number >= 0, got -1"):
+        VectorScaling(alpha=-1)
+    with pytest.raises(TypeError, match="check_separation must be 'auto', True or False"):
+        VectorScaling(check_separation="yes")

@@ -72,7 +72,7 @@ def test_softmax_rows_to_stdout(
     code, out, err = run(["softmax", str(path), "--columns", "logit_*"], capsys)
     assert (code, err) == (0, "")  # no summary when writing to standard output
     names, rows = read_csv(out)
-    assert names == ["id", "logit_0", "logit_1", "logit_2", "logit_3", "logit_4", "label"]
+    assert names == ["id", "p_0", "p_1", "p_2", "p_3", "p_4", "label"]
     assert [r[0] for r in rows] == [f"r{i}" for i in range(100)]
     assert [r[6] for r in rows] == [str(i % 5) for i in range(100)]
     p = numbers(rows, slice(1, 6))
@@ -243,13 +243,13 @@ def test_formats_round_trip(
     base = ["softmax", "--columns", "logit_*", "-q", "--chunk-rows", "13"]
     assert main([*base[:1], str(path), *base[1:], "-o", str(pq_out)]) == 0
     table = pq.read_table(pq_out)
-    assert table.column_names == ["id", *(f"logit_{k}" for k in range(5)), "label"]
-    got = np.column_stack([table.column(f"logit_{k}").to_numpy() for k in range(5)])
+    assert table.column_names == ["id", *(f"p_{k}" for k in range(5)), "label"]
+    got = np.column_stack([table.column(f"p_{k}").to_numpy() for k in range(5)])
     np.testing.assert_array_equal(got, want)
     assert table.column("id").to_pylist() == [f"r{i}" for i in range(100)]
 
     # Parquet in, .npy out: the passthrough label is numeric text, so it fits a .npy
-    assert main(["softmax", str(pq_out), "--columns", "logit_*", "--no-passthrough", "-q",
+    assert main(["softmax", str(pq_out), "--columns", "p_*", "--no-passthrough", "-q",
                  "-o", str(npy_out)]) == 0  # fmt: skip
     np.testing.assert_array_equal(np.load(npy_out), softmaxkit.softmax(want))
 
@@ -259,7 +259,7 @@ def test_formats_round_trip(
         sio.open_reader(gz_out).names,
         np.vstack(list(b.values for b in sio.open_reader(gz_out))),
     )
-    assert names == ["0", "1", "2", "3", "4"]
+    assert names == ["p_0", "p_1", "p_2", "3", "4"]
     np.testing.assert_array_equal(got[:, :3], softmaxkit.softmax(np.load(npy_out)[:, :3]))
     np.testing.assert_array_equal(got[:, 3:], np.load(npy_out)[:, 3:])  # passed through
 
@@ -300,7 +300,7 @@ def test_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "1 column passed through\n"
     )
     names, rows = read_csv(out)
-    assert names == [*(f"logit_{k}" for k in range(10)), "label"]
+    assert names == [*(f"p_{k}" for k in range(10)), "label"]
     logits, labels = sio.load_example()
     np.testing.assert_array_equal(numbers(rows, slice(0, 10)), softmaxkit.softmax(logits))
     assert [int(r[10]) for r in rows] == labels.tolist()
@@ -472,7 +472,7 @@ def test_without_pyarrow(
     code, out, _ = run(["softmax", str(path), "--columns", "logit_*", "--chunk-rows", "30"], capsys)
     assert code == 0  # CSV needs only the standard library
     names, rows = read_csv(out)
-    assert names == ["id", *(f"logit_{k}" for k in range(5)), "label"]
+    assert names == ["id", *(f"p_{k}" for k in range(5)), "label"]
     np.testing.assert_array_equal(numbers(rows, slice(1, 6)), softmaxkit.softmax(x))
     cells = [c for r in rows for c in r[1:6]]
     assert all(c == repr(float(c)) for c in cells)  # the csv module's text: Python's repr
@@ -522,7 +522,7 @@ def test_inverse_rows(
     code, out, err = run(args, capsys)
     assert (code, err) == (0, "")
     names, rows = read_csv(out)
-    assert names == ["id", "p_0", "p_1", "p_2", "p_3", "label"]
+    assert names == ["id", "logit_0", "logit_1", "logit_2", "logit_3", "label"]
     assert [r[0] for r in rows] == [f"r{i}" for i in range(30)]
     x = numbers(rows, slice(1, 5))
     np.testing.assert_array_equal(x, softmaxkit.inverse_softmax(p, **kwargs))
@@ -547,7 +547,8 @@ def test_inverse_normalize_and_missing_cells(
     assert code == 2
     assert err == (
         f"softmaxkit: error: {path}: row 1, column b: 3.0 is greater than 1; probabilities "
-        "must be in [0, 1] (use --normalize for weights or counts)\n"
+        "must be in [0, 1] (leave out a column that holds no probabilities with --columns, "
+        "e.g. --columns 'p_*'; use --normalize for weights or counts)\n"
     )
 
 
@@ -599,8 +600,10 @@ def test_inverse_sum_error_names_the_remedy(
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["-T", "0"], "inverse needs a finite temperature > 0, got 0"),
-        (["-T", "inf"], "inverse needs a finite temperature > 0, got inf"),
+        (["-T", "0"], "-T: must be finite and > 0 (softmax is not invertible at T = 0 or "
+                      "T = inf), got '0'"),
+        (["-T", "inf"], "-T: must be finite and > 0 (softmax is not invertible at T = 0 or "
+                        "T = inf), got 'inf'"),
         (["--axis", "column"], "inverse works row-wise only"),
         (["--gauge", "clr"], "invalid choice: 'clr'"),
         (["--value", "nan"], "--value: must be finite"),
@@ -627,8 +630,8 @@ def test_inverse_reference_out_of_range_and_example(
         f"softmaxkit: error: {path}: --reference 2 is out of range for 2 selected columns; "
         "expected an integer in [-2, 1]\n"
     )
-    code, _, err = run(["inverse", "--example"], capsys)
-    assert code == 2 and "the example holds logits; inverse takes probabilities" in err
+    code, _, err = run(["inverse", "--example"], capsys)  # inverse has no --example
+    assert code == 2 and "unrecognized arguments: --example" in err
 
 
 # --------------------------------------------------------------------------- sparse maps
@@ -655,7 +658,7 @@ def test_sparse_commands_rows(
     code, out, err = run([command, str(path), "--columns", "logit_*", *extra], capsys)
     assert (code, err) == (0, "")
     names, rows = read_csv(out)
-    assert names == ["id", "logit_0", "logit_1", "logit_2", "logit_3", "logit_4", "label"]
+    assert names == ["id", "p_0", "p_1", "p_2", "p_3", "p_4", "label"]
     p = numbers(rows, slice(1, 6))
     np.testing.assert_array_equal(p, fn(x, **kw))
     assert (p == 0).any()  # sparse: exact zeros

@@ -4,17 +4,24 @@ Every command is described by its own ``Text`` (``softmaxkit/cli/_args.py``): it
 description, examples and the hints its error messages give. These tests hold every command
 to it: each ``--option`` its help, epilog or hints name is one of its options, each example
 in its epilog is a command line that parses, as that command, and the epilog lists no other
-command's examples. They also pin the messages of the argument types (one factory).
+command's examples. Every example that runs on shipped data (``--example``) or on the output
+of an earlier example (the top-level help's first, then each command's own, in the order
+shown) is run, and must succeed. They also pin the messages of the argument types (one
+factory).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+from softmaxkit import io as sio
 from softmaxkit.cli import COMMANDS, build_parser, main
 
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -75,6 +82,87 @@ def test_top_level_examples_parse() -> None:
     assert {shlex.split(e)[1] for e in shown} == set(NAMES)
     for example in shown:
         parse_example(example)
+
+
+def top_level_examples() -> list[str]:
+    epilog = build_parser().epilog or ""
+    return [line.strip() for line in epilog.splitlines() if line.startswith("  softmaxkit ")]
+
+
+def needed_files(args: argparse.Namespace) -> list[str]:
+    """The files an example reads (none with --example): its input, a --labels file (a name
+    with an extension; otherwise it is a column) and an ilr --basis."""
+    if getattr(args, "example", False):
+        return []
+    files = [args.input]
+    labels = getattr(args, "labels", None)
+    if labels and "." in labels:
+        files.append(labels)
+    if getattr(args, "basis", None):
+        files.append(args.basis)
+    return files
+
+
+def run_examples(
+    examples: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[list[str], list[str]]:
+    """Run, in the current directory and in order, each example whose files exist (shipped
+    data, or an earlier example's output); ``> FILE`` gets the standard output. Returns the
+    examples run and those skipped; a failure is the assertion."""
+    ran, skipped = [], []
+    for example in examples:
+        args = parse_example(example)
+        if not all(os.path.exists(f) for f in needed_files(args)):
+            skipped.append(example)
+            continue
+        argv = shlex.split(example)[1:]
+        redirect = None
+        if ">" in argv:
+            redirect, argv = argv[argv.index(">") + 1], argv[: argv.index(">")]
+        capsys.readouterr()
+        code = main(argv)  # no progress bar: standard error is not a terminal here
+        out, err = capsys.readouterr()
+        assert code == 0, f"{example}\n{err}"
+        assert "Traceback" not in err and "warning:" not in err, f"{example}\n{err}"
+        if redirect is not None:
+            Path(redirect).write_text(out)
+        ran.append(example)
+    return ran, skipped
+
+
+# Examples that need data the package does not ship: compositions of parts (counts of taxa,
+# shares), files of another format or layout than the examples make, a dataset of partitions.
+NOT_SHIPPED = {
+    "softmaxkit clr counts.csv --columns 'taxon_*' -o clr.csv",
+    "softmaxkit alr shares.csv --columns a b c d --reference d -o alr.csv",
+    "softmaxkit ilr shares.csv --columns a b c d --replace-zeros --delta 1e-4 -o ilr.csv",
+}
+
+
+def test_every_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The top-level help's examples run one after the other, as a user would paste them
+    (``inverse`` reads what ``softmax --example -o probs.csv`` wrote); then each command's
+    own examples, in the same directory, wherever their files exist."""
+    monkeypatch.chdir(tmp_path)
+    top = top_level_examples()
+    ran, skipped = run_examples(top, capsys)
+    assert set(skipped) == NOT_SHIPPED
+    own = [e for _, text in COMMAND_TEXTS for e in text.examples]  # type: ignore[attr-defined]
+    more, _ = run_examples([e for e in own if e not in top], capsys)
+    ran += more
+    # The documented pipeline: softmax of the example, then its logits back (centred).
+    logits, labels = sio.load_example()
+    back = sio.open_reader("logits.csv")
+    assert back.names == [*(f"logit_{k}" for k in range(10)), "label"]
+    got = np.vstack([b.values for b in back])
+    centred = logits - logits.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(got[:, :10], centred, rtol=0, atol=1e-9)
+    assert got[:, 10].tolist() == labels.tolist()
+    # Every command's --example ran, and the examples that chain on the first ones.
+    assert {e for e in own if "--example" in shlex.split(e)} <= set(ran)
+    assert "softmaxkit calibrate logits.csv --labels label -o calibrated.csv" in ran
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -292,3 +292,62 @@ def test_wide_rows_equal_single_rows() -> None:
         batch = call(name, x)
         for i in range(2):
             np.testing.assert_array_equal(batch[i], call(name, x[i]))
+
+
+# --- NumPy masked arrays and the public exception classes (issue 14, case 15) -------------
+
+
+def _masked() -> np.ma.MaskedArray:
+    # the values under the mask are NaN and +inf: they must never be read
+    data = np.array([[1.0, 2.0, np.nan, 0.5], [3.0, np.inf, 4.0, 5.0]])
+    return np.ma.masked_array(data, mask=[[0, 0, 1, 0], [0, 1, 0, 0]])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp", "sparsemax"])
+def test_masked_array_is_honoured_as_where(name: str) -> None:
+    """The last commit dropped the mask: softmax of the first row was NaN, the second all
+    mass on the hidden +inf. Now the masked entries are excluded like where=False."""
+    fn = getattr(sk, name)
+    x = _masked()
+    keep = ~np.ma.getmaskarray(x)
+    expected = fn(np.where(keep, x.data, 0.0), where=keep)
+    got = fn(x)
+    assert type(got) is np.ndarray  # a plain array, not a masked one
+    np.testing.assert_array_equal(got, expected)
+    assert not np.isnan(got).any()
+    # combined with an explicit where by logical and
+    extra = np.array([True, True, True, False])
+    np.testing.assert_array_equal(fn(x, where=extra),
+                                  fn(np.where(keep, x.data, 0.0), where=keep & extra))
+
+
+def test_masked_array_numbers() -> None:
+    x = _masked()
+    p = sk.softmax(x)
+    e = np.exp([1.0, 2.0, 0.5])
+    np.testing.assert_allclose(p[0], [e[0] / e.sum(), e[1] / e.sum(), 0.0, e[2] / e.sum()],
+                               rtol=1e-15)
+    assert p[0, 2] == 0.0 and p[1, 1] == 0.0
+    assert sk.log_softmax(x)[1, 1] == -np.inf
+    lse = [np.log(e.sum()), np.log(np.exp([3.0, 4.0, 5.0]).sum())]
+    np.testing.assert_allclose(sk.logsumexp(x), lse, rtol=1e-15)
+    np.testing.assert_array_equal(sk.sparsemax(x), [[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    # a mask with nothing masked is just the data
+    np.testing.assert_array_equal(sk.softmax(np.ma.masked_array([1.0, 2.0])),
+                                  sk.softmax(np.array([1.0, 2.0])))
+
+
+def test_masked_array_refused_where_no_mask_can_go() -> None:
+    x = np.ma.masked_array([0.2, 0.3, 0.5], mask=[0, 1, 0])
+    with pytest.raises(TypeError, match=r"^clr: x is a masked array with 1 masked entry; clr "
+                       r"cannot honour its mask here"):
+        sk.clr(x)
+
+
+def test_inverse_softmax_raises_the_public_class() -> None:
+    with pytest.raises(sk.InvalidProbabilityError) as info:
+        sk.inverse_softmax(np.array([0.5, -0.2, 0.7]))
+    assert type(info.value) is sk.InvalidProbabilityError
+    assert type(info.value).__name__ == "InvalidProbabilityError"
+    assert info.value.kind == "entry" and info.value.index == (1,)
+    assert isinstance(info.value, ValueError)

@@ -117,7 +117,8 @@ def test_inverse_on_csv_glob(tmp_path: Path, rng: np.random.Generator, cluster: 
     expected = local([*args, str(whole)], tmp_path / "local.parquet")
     got = on_cluster([*args, str(data / "*.csv")], tmp_path / "out", cluster)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True)
-    assert np.isneginf(got["c"].iloc[0]) and (got["b"] == 0).all()
+    # inverse names its outputs logit_* (cli/maps.output_name)
+    assert np.isneginf(got["logit_c"].iloc[0]) and (got["logit_b"] == 0).all()
 
 
 @pytest.mark.parametrize("command", [["clr"], ["alr", "--reference", "b"], ["ilr"]])
@@ -163,7 +164,7 @@ def test_replaces_a_previous_dataset(
     first = on_cluster(["softmax", str(data), "--columns", "x_*"], out, cluster)
     second = on_cluster(["softmax", str(data), "-T", "3", "--columns", "x_*"], out, cluster)
     assert len(second) == len(first) == 100
-    assert not np.array_equal(first["x_0"], second["x_0"])
+    assert not np.array_equal(first["p_x_0"], second["p_x_0"])  # probabilities: p_*
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
 
 
@@ -214,7 +215,7 @@ def test_missing_value_policy(
     assert code == 2
     assert "partition 0, row 2, column v" in capsys.readouterr().err
     got = on_cluster(["softmax", "--na", "mask", str(root)], tmp_path / "out", cluster)
-    np.testing.assert_array_equal(got["v"], [np.exp(2) / np.exp([1, 2, 3]).sum(), 0.0])
+    np.testing.assert_array_equal(got["p_v"], [np.exp(2) / np.exp([1, 2, 3]).sum(), 0.0])
 
 
 def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

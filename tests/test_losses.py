@@ -194,3 +194,68 @@ def test_shift_invariance_at_huge_offsets(name: str, rng: np.random.Generator) -
     x = rng.integers(-16, 16, size=(50, 7)) / 8.0
     y = rng.integers(0, 7, size=50)
     np.testing.assert_allclose(loss(x + 2.0**40, y), loss(x, y), rtol=1e-13, atol=1e-15)
+
+
+# --------------------------------------------------------------------------------------------
+# the α-ReLU loss (issue 14, case 13)
+# --------------------------------------------------------------------------------------------
+
+
+def _reference_relu15_loss(x: np.ndarray, target: np.ndarray, tau: float) -> np.ndarray:
+    """The forward value of the authors' ``alpharelu.ReLU15Loss`` (α = 1.5), transcribed."""
+    p = np.clip(x / 2 - tau, 0, None) ** 2
+    loss = (p.sum(1) - (p * np.sqrt(p)).sum(1)) / 0.75
+    p[np.arange(len(x)), target] -= 1
+    return loss + np.einsum("ij,ij->i", p, x - 2 * tau)
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.3, -0.2])
+def test_alpha_relu_loss_is_the_papers_up_to_the_normalisation_term(tau: float, rng) -> None:
+    x = 2 * rng.standard_normal((6, 5))
+    y = rng.integers(0, 5, 6)
+    r = sk.sparse.alpha_relu(x, alpha=1.5, tau=tau)
+    got = sk.alpha_relu_loss(x, y, tau=tau)
+    # the reference value carries (Σr − 1)/(α(α−1)) on top of the Fenchel–Young loss
+    np.testing.assert_allclose(got, _reference_relu15_loss(x, y, tau) - (r.sum(1) - 1) / 0.75,
+                               rtol=1e-12, atol=1e-13)
+    assert (got >= 0).all()
+    # the gradient is the reference backward pass, r − e_y
+    np.testing.assert_array_equal(sk.alpha_relu_loss_grad(x, y, tau=tau),
+                                  r - np.eye(5)[y])
+
+
+@pytest.mark.parametrize("alpha", [1.5, 2.0, 1.3, 2.7])
+def test_alpha_relu_loss_gradient_and_zero_at_its_own_output(alpha: float, rng) -> None:
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(2 * rng.standard_normal((5, 6)), requires_grad=True)
+    target = sk.sparse.alpha_relu(rng.standard_normal((5, 6)) + 1, alpha=alpha, tau=0.1)
+    kw = {"alpha": alpha, "tau": 0.1, "temperature": 0.7}
+    # the loss written out as the conjugate form, differentiated by torch
+    z = x / 0.7
+    r = torch.clamp((alpha - 1) * z - 0.1, min=0) ** (1 / (alpha - 1))
+    t = torch.tensor(target)
+
+    def omega(q: Any) -> Any:
+        return (q**alpha / (alpha * (alpha - 1)) + 0.1 / (alpha - 1) * q).sum(1)
+
+    loss = ((r - t) * z).sum(1) - omega(r) + omega(t)
+    loss.sum().backward()
+    got = sk.alpha_relu_loss(x.detach().numpy(), target, **kw)
+    np.testing.assert_allclose(got, loss.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sk.alpha_relu_loss_grad(x.detach().numpy(), target, **kw),
+                               x.grad.numpy(), rtol=1e-10, atol=1e-12)
+    own = sk.sparse.alpha_relu(x.detach().numpy(), alpha=alpha, tau=0.1, temperature=0.7)
+    np.testing.assert_array_equal(sk.alpha_relu_loss(x.detach().numpy(), own, **kw), 0.0)
+
+
+def test_alpha_relu_loss_edges_and_errors() -> None:
+    x = np.array([[0.0, 1.0, np.nan], [0.0, np.inf, 1.0], [-np.inf, 1.0, 2.0], [0.0, 1.0, 2.0]])
+    got = sk.alpha_relu_loss(x, np.array([0, 0, 0, 1]), where=np.array([True, True, True]))
+    assert np.isnan(got[0]) and got[1] == np.inf and got[2] == np.inf and np.isfinite(got[3])
+    assert sk.alpha_relu_loss(x[3:], np.array([1]), reduction="sum").shape == ()
+    with pytest.raises(ValueError, match=r"alpha_relu_loss: alpha=1.0 is invalid"):
+        sk.alpha_relu_loss(x, np.zeros(4, int), alpha=1.0)
+    with pytest.raises(ValueError, match=r"alpha_relu_loss_grad: tau=inf is invalid"):
+        sk.alpha_relu_loss_grad(x, np.zeros(4, int), tau=np.inf)
+    with pytest.raises(ValueError, match="temperature must be positive and finite"):
+        sk.alpha_relu_loss(x, np.zeros(4, int), temperature=0.0)

@@ -472,3 +472,15 @@ def test_without_pandas_results_are_arrays(monkeypatch):
     assert m.conf_int().shape == (9, 2)
     assert np.asarray(m.marginal_effects().effects).shape == (2, 4)
     assert "mode" not in str(m.summary()) and "y=1" in str(m.summary())
+
+
+def test_complex_x_is_refused():
+    """The last commit fitted the real part with only a NumPy ComplexWarning."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 2)) + 1j
+    y = np.arange(30) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError, match=r"^MultinomialLogit.fit: X has complex dtype "
+                           r"complex128; expected real numbers"):
+            MultinomialLogit().fit(x, y)

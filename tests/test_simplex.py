@@ -234,3 +234,114 @@ def test_missing_scipy_names_the_install(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)
     with pytest.raises(ImportError, match="pip install scipy"):
         minimize_on_simplex(lambda p: 0.0, [0.5, 0.5])
+
+
+# --- optima on a face of the simplex (issue 14, case 12) ----------------------------------
+
+
+def _reverse_kl_on_face(q: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """argmin KL(q‖p) + ⟨c, p⟩ over the simplex when q has zeros (closed form).
+
+    On the support S of q stationarity gives p_i = q_i / (c_i + μ); outside S f is linear in
+    p_i with slope c_i, so p_i = 0 while c_i ≥ −μ (KKT). If some c_j (j ∉ S) is below −μ of
+    the support-only solution, the multiplier is pinned at μ = −min_{j∉S} c_j and the mass
+    left over goes to that j.
+    """
+    s = q > 0
+    lo = -c[s].min()
+    mu = scipy_optimize.brentq(lambda m: np.sum(q[s] / (c[s] + m)) - 1.0,
+                               lo + 1e-15 * max(1.0, abs(lo)), lo + 1e6, xtol=1e-15)
+    p = np.zeros_like(q)
+    if (~s).any() and -mu > c[~s].min():
+        mu = -c[~s].min()
+        p[s] = q[s] / (c[s] + mu)
+        p[np.flatnonzero(~s)[np.argmin(c[~s])]] = 1.0 - p[s].sum()
+    else:
+        p[s] = q[s] / (c[s] + mu)
+    return p
+
+
+def _reverse_kl(q: np.ndarray, c: np.ndarray):
+    s = q > 0
+
+    def f(p: np.ndarray) -> float:
+        return float(np.sum(np.where(s, q * np.log(np.where(s, q, 1.0) / np.where(s, p, 1.0)),
+                                     0.0)) + np.sum(c * p))
+
+    def g(p: np.ndarray) -> np.ndarray:
+        return np.where(s, -q / np.where(s, p, 1.0), 0.0) + c
+
+    return f, g
+
+
+def _instance(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    q = rng.dirichlet(np.ones(n))
+    q[rng.random(n) < 0.3] = 0.0
+    if q.sum() == 0:
+        q[0] = 1.0
+    return q / q.sum(), rng.normal(size=n)
+
+
+def test_optimum_on_a_face_is_found_and_success_means_kkt() -> None:
+    """Random KL projections whose optimum lies on a face (n = 6, fixed seed). On the last
+    commit instance 10 ended at a wrong point with success=True (f 0.0236 above the optimum);
+    now every instance ends at the closed form, at a KKT point."""
+    rng = np.random.default_rng(12)
+    for t in range(12):
+        q, c = _instance(rng, 6)
+        f, g = _reverse_kl(q, c)
+        expected = _reverse_kl_on_face(q, c)
+        res = minimize_on_simplex(f, np.full(6, 1 / 6), grad=g)
+        assert res.success, (t, res.message)
+        assert res.kkt_gap <= 1e-6 * max(1.0, abs(res.fun))
+        assert f(res.x) - f(expected) < 2e-6, t
+        assert np.max(np.abs(res.x - expected)) < 1e-4, t
+        assert abs(res.x.sum() - 1.0) < 1e-14 and np.all(res.x >= 0)
+
+
+def test_product_of_simplices_does_not_collapse_a_row() -> None:
+    """3 rows of 4: on the last commit a row collapsed onto a face, f = -1.4289 against the
+    optimum -1.4559, with success=True; now the optimum, with exact zeros where it has them."""
+    rng = np.random.default_rng(17)
+    q, c = (np.array(a) for a in zip(*[_instance(rng, 4) for _ in range(3)], strict=True))
+    s = q > 0
+
+    def f(p: np.ndarray) -> float:
+        return float(np.sum(np.where(s, q * np.log(np.where(s, q, 1.0) / np.where(s, p, 1.0)),
+                                     0.0)) + np.sum(c * p))
+
+    def g(p: np.ndarray) -> np.ndarray:
+        return np.where(s, -q / np.where(s, p, 1.0), 0.0) + c
+
+    expected = np.array([_reverse_kl_on_face(q[i], c[i]) for i in range(3)])
+    assert f(expected) == pytest.approx(-1.4559, abs=1e-4)
+    res = minimize_on_simplex(f, np.full((3, 4), 0.25), grad=g)
+    assert res.success, res.message
+    assert res.fun == pytest.approx(f(expected), abs=1e-6)
+    assert np.max(np.abs(res.x - expected)) < 1e-5
+    np.testing.assert_array_equal(res.x[expected == 0], 0.0)  # finished on the face
+
+
+def test_face_optimum_without_a_gradient() -> None:
+    """grad=None: the KKT check uses one-sided differences towards the vertices."""
+    rng = np.random.default_rng(12)
+    for _ in range(11):
+        q, c = _instance(rng, 6)  # the 11th is the instance that failed before
+    f, _ = _reverse_kl(q, c)
+    expected = _reverse_kl_on_face(q, c)
+    res = minimize_on_simplex(f, np.full(6, 1 / 6))
+    assert res.success, res.message
+    assert f(res.x) - f(expected) < 1e-6
+
+
+def test_not_a_kkt_point_is_reported() -> None:
+    """A search cut short (one iteration) on a face problem: success=False, and the message
+    names the entry that wants mass and the size of the violation."""
+    rng = np.random.default_rng(12)
+    for _ in range(11):
+        q, c = _instance(rng, 6)
+    f, g = _reverse_kl(q, c)
+    res = minimize_on_simplex(f, np.full(6, 1 / 6), grad=g, options={"maxiter": 1})
+    assert not res.success
+    assert res.message.startswith("not a KKT point of the problem on the simplex: p[")
+    assert "kkt_tol" in res.message and res.kkt_gap > 1e-6

@@ -121,6 +121,15 @@ def prepare(x: Any, *, name: str = "x", dtype: Any = None, fn: str = "") -> Prep
     Complex, string and object input raise ``TypeError`` naming ``name``.
     """
     where_ = f"{fn}: " if fn else ""
+    if isinstance(x, np.ma.MaskedArray):
+        # Here there is no ``where=`` to carry the mask (setup() honours it before calling
+        # this): dropping it silently would compute with the values it hides.
+        if np.ma.getmask(x) is not np.ma.nomask and np.ma.getmaskarray(x).any():
+            raise TypeError(
+                f"{where_}{name} is a masked array with masked entries, which this argument "
+                f"cannot honour; pass plain values, e.g. {name}.filled(value)"
+            )
+        x = np.ma.getdata(x)
     if isinstance(x, (list, tuple, numbers.Number)) or (
         isinstance(x, np.generic) and not isinstance(x, np.ndarray)
     ):
@@ -342,6 +351,38 @@ def prepare_mask(where: Any, xp: Any, shape: tuple[int, ...], device: Any, *, fn
     return xp.broadcast_to(where, shape)
 
 
+class _NoWhere:
+    """The type of :data:`NO_WHERE`."""
+
+    def __repr__(self) -> str:
+        return "NO_WHERE"
+
+
+#: ``setup(where=NO_WHERE)`` (the default): the calling function has no ``where=`` argument,
+#: so a masked array's mask has nowhere to go and is refused rather than dropped.
+NO_WHERE: Any = _NoWhere()
+
+
+def _unmask(x: Any, honour: bool, fn: str, name: str) -> tuple[Any, Any]:
+    """``(data, keep)`` of a NumPy masked array (``keep`` False where masked, None when no
+    entry is masked); other inputs pass through as ``(x, None)``."""
+    if not isinstance(x, np.ma.MaskedArray):
+        return x, None
+    hidden = np.ma.getmaskarray(x)
+    data = np.ma.getdata(x)
+    if not hidden.any():
+        return data, None
+    if not honour:
+        count = int(hidden.sum())
+        raise TypeError(
+            f"{fn}: {name} is a masked array with {count} masked "
+            f"entr{'y' if count == 1 else 'ies'}; {fn} cannot honour its mask here and would "
+            f"use the hidden values: pass {name}.filled(value) or np.ma.getdata({name}) for "
+            "plain values"
+        )
+    return data, ~hidden
+
+
 @dataclass(frozen=True)
 class Setup(Prepared):
     """Everything a map, derivative, loss or autodiff rule knows about its input after entry.
@@ -390,7 +431,7 @@ def setup(
     *,
     axis: Any = -1,
     temperature: Any = 1.0,
-    where: Any = None,
+    where: Any = NO_WHERE,
     dtype: Any = None,
     name: str = "x",
     along: str | None = None,
@@ -404,7 +445,9 @@ def setup(
     x : array_like
         The input; ``name`` is what messages call it.
     axis, temperature, where, dtype
-        As the public maps take them (see :func:`softmaxkit.softmax`).
+        As the public maps take them (see :func:`softmaxkit.softmax`). A caller that takes
+        ``where=`` passes it on, even when it is None; leaving it out (:data:`NO_WHERE`) says
+        the function has no mask argument.
     along : str, optional
         Require ``axis`` to be one integer, for functions in which a position along the axis
         means something (a reference or base state, the parts of a composition); the text
@@ -415,13 +458,34 @@ def setup(
     Setup
         The validated record.
 
+    Raises
+    ------
+    TypeError
+        For a NumPy masked array with masked entries passed to a function without ``where=``
+        (see Notes).
+
+    Notes
+    -----
+    **Masked arrays.** A :class:`numpy.ma.MaskedArray` is honoured as a mask: its masked
+    entries are excluded exactly like ``where=False`` ones (probability 0, log-probability
+    −inf, left out of a logsumexp), combined with an explicit ``where`` by logical *and*; the
+    values under the mask are never read. The result is a plain NumPy array. A function
+    without ``where=`` refuses a masked array that has masked entries (``TypeError``) instead
+    of computing with the hidden values; one without masked entries is its data.
+
     Examples
     --------
     >>> import numpy as np
     >>> s = setup("softmax", np.zeros((2, 3), np.float32), temperature=0)
     >>> s.axes, s.temp.kind, s.compute_dtype, s.out_dtype
     ((1,), 'zero', <class 'numpy.float64'>, dtype('float32'))
+    >>> m = setup("softmax", np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]), where=None)
+    >>> type(m.raw).__name__, m.mask.tolist()
+    ('ndarray', [True, False, True])
     """
+    x, hidden = _unmask(x, where is not NO_WHERE, fn, name)
+    if where is NO_WHERE:
+        where = None
     prep = prepare(x, name=name, dtype=dtype, fn=fn)
     raw = prep.raw
     if along is None:
@@ -434,6 +498,8 @@ def setup(
         temperature, prep.xp, reduced_shape(shape, axes), prep.compute_dtype, device, fn=fn
     )
     mask = prepare_mask(where, prep.xp, shape, device, fn=fn)
+    if hidden is not None:
+        mask = hidden if mask is None else np.logical_and(mask, hidden)
     return Setup(prep.xp, raw, prep.compute_dtype, prep.out_dtype, fn, axes, temp, mask)
 
 

@@ -4,6 +4,8 @@
   rules are built on them. So a map does not import its rules: :func:`torch_autograd` wraps
   it, and the rules are loaded by module name (:data:`TORCH_RULES`) the first time a tensor
   that requires grad arrives. Importing :mod:`softmaxkit` therefore never imports PyTorch.
+  The same decorator hands ``entmax`` with a JAX array α to the JAX rules
+  (:data:`JAX_RULES`), the one path that takes α as an array, differentiable in α.
 * **Moved names.** A public name that moved to a higher floor keeps resolving at its old path
   through :func:`forward_moved`, called from the old module's ``__getattr__``, with a
   ``DeprecationWarning`` that names the new home.
@@ -19,15 +21,21 @@ import warnings
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
-__all__ = ["TORCH_RULES", "forward_moved", "is_dual", "is_tensor", "torch_autograd"]
+__all__ = [
+    "JAX_RULES",
+    "TORCH_RULES",
+    "forward_moved",
+    "is_dual",
+    "is_jax_array",
+    "is_tensor",
+    "is_traced_tensor",
+    "torch_autograd",
+]
 
 # The module holding one ``apply(name, x, **kwargs)`` entry for the maps' autograd Functions.
 TORCH_RULES = "softmaxkit.autodiff.torch"
-
-
-def _torch_rules() -> Any:
-    """The PyTorch rules module, imported on first use."""
-    return importlib.import_module(TORCH_RULES)
+# The same entry for the JAX rules (entmax with an array α).
+JAX_RULES = "softmaxkit.autodiff.jax"
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -37,6 +45,26 @@ def is_tensor(a: Any) -> bool:
     """True for a torch.Tensor (without importing torch when it is not loaded)."""
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(a, torch.Tensor)
+
+
+def is_traced_tensor(a: Any) -> bool:
+    """True for a torch tensor whose values cannot be inspected in Python: one wrapped by a
+    ``torch.func`` transform (``vmap``, ``grad``, ``jacrev``, ...) or seen while
+    ``torch.compile`` traces. Code that skips work after looking at values (``bool(t.any())``)
+    must take its branch-free path for these."""
+    if not is_tensor(a):
+        return False
+    import torch
+
+    if torch.compiler.is_compiling():
+        return True
+    return bool(torch._C._functorch.is_functorch_wrapped_tensor(a))
+
+
+def is_jax_array(a: Any) -> bool:
+    """True for a JAX array or tracer (without importing jax when it is not loaded)."""
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(a, getattr(jax, "Array", ()))
 
 
 def is_dual(a: Any) -> bool:
@@ -54,7 +82,9 @@ def torch_autograd(fn: _F) -> _F:
 
     The wrapped map is called unchanged for every other input (and for calls the Function does
     not cover, see :func:`softmaxkit.autodiff.torch.apply`). The check is one attribute
-    lookup, and PyTorch is imported only once a tensor that requires grad arrives.
+    lookup, and PyTorch is imported only once a tensor that requires grad arrives. An ``alpha``
+    that is a JAX array (entmax: one α or one per row, maybe traced) goes to
+    :func:`softmaxkit.autodiff.jax.apply` the same way.
 
     Parameters
     ----------
@@ -90,12 +120,16 @@ def torch_autograd(fn: _F) -> _F:
     def wrapper(x: Any, /, *args: Any, **kwargs: Any) -> Any:
         # A tensor α (entmax) goes through the Function even without grad: it is the one path
         # that takes one α per row.
-        if (
-            getattr(x, "requires_grad", False) or is_tensor(kwargs.get("alpha")) or is_dual(x)
-        ) and len(args) <= len(positional):
+        alpha = kwargs.get("alpha")
+        rules = None
+        if getattr(x, "requires_grad", False) or is_tensor(alpha) or is_dual(x):
+            rules = TORCH_RULES
+        elif is_jax_array(alpha):
+            rules = JAX_RULES
+        if rules is not None and len(args) <= len(positional):
             named = dict(zip(positional, args, strict=False))
             if not set(named) & set(kwargs):
-                out = _torch_rules().apply(name, x, **named, **kwargs)
+                out = importlib.import_module(rules).apply(name, x, **named, **kwargs)
                 if out is not NotImplemented:
                     return out
         return fn(x, *args, **kwargs)

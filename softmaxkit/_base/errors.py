@@ -8,12 +8,16 @@ an array index. They are exported from :mod:`softmaxkit`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = [
     "InvalidCompositionError",
     "InvalidInputError",
     "InvalidProbabilityError",
+    "SeparationError",
+    "SeparationWarning",
     "fmt_value",
     "position",
     "row_position",
@@ -68,6 +72,34 @@ class InvalidCompositionError(InvalidInputError):
     are all 0), ``"zero"`` (a zero part where none is allowed), ``"reference"`` (a zero at the
     alr reference) or ``"delta"`` (a row whose zero replacements would take all the mass).
     """
+
+
+class SeparationWarning(UserWarning):
+    """A penalised fit on separated data: some estimates are determined by the penalty."""
+
+
+class SeparationError(ValueError):
+    """The maximum-likelihood estimate does not exist (complete or quasi-complete separation).
+
+    Raised by :class:`~softmaxkit.MultinomialLogit` and by the calibration scalers with
+    biases (:class:`~softmaxkit.calibration.VectorScaling`, ``TemperatureScaling(fit_bias=
+    True)``) when their data are separated and no penalty makes the estimate exist.
+
+    Attributes
+    ----------
+    kind : str
+        ``"complete"`` or ``"quasi-complete"``.
+    categories : list
+        The categories (classes) whose observations are perfectly predicted.
+    features : list of str
+        The parameters that diverge along the separating direction.
+    """
+
+    def __init__(self, message: str, kind: str, categories: list[Any], features: list[str]):
+        super().__init__(message)
+        self.kind = kind
+        self.categories = categories
+        self.features = features
 
 
 def fmt_value(v: float, dtype_name: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from softmaxkit._base.core import Temperature, full_like_scalar, is_lazy
+from softmaxkit._base.dispatch import is_traced_tensor
 
 Array = Any
 
@@ -33,6 +34,10 @@ Array = Any
 # the Veltkamp split from overflowing.
 _CLAMP = 1.0e5
 _SPLIT_BOUND = 1.0e30
+# float64 terms exp(q) below _LOW get their correction e·r in a range scaled by _UP (see
+# analyse): the product stays normal, so flushing subnormals to zero cannot drop it.
+_LOW = 2.0**-900
+_UP = 2.0**600
 
 
 def _split_constant(dtype: Any) -> float:
@@ -165,7 +170,15 @@ def analyse(
         q, r = hi, lo
     e = xp.exp(q)
     if "float64" in str(x.dtype):
-        e = e + e * r
+        # e·(1 + r) as e + e·r keeps every bit of r. With |r| ≤ 2**-44, e·r falls below the
+        # normal range once e < 2**-978, and backends that flush subnormals to zero (XLA on
+        # CPU outside jit) would drop it: up to 500 ulp on probabilities near 1e-300. Such e
+        # are scaled by 2**600 first (exact both ways while the result is normal; entries
+        # above 2**-900 are multiplied and divided by 1, so their result is unchanged).
+        low = e < _LOW
+        scale = xp.where(low, full_like_scalar(xp, e, _UP), full_like_scalar(xp, e, 1.0))
+        es = e * scale
+        e = (es + es * r) / scale
     else:
         # Backends that flush subnormals to zero (XLA on CPU) would lose e*r when e is
         # near the bottom of the normal range; e*(1 + r) keeps the correction.
@@ -186,8 +199,10 @@ def analyse(
 
 
 def any_true(xp: Any, cond: Array) -> bool:
-    """Whether any entry is true; always True for lazy arrays (their values are not inspected)."""
-    if is_lazy(cond):
+    """Whether any entry is true; always True for arrays whose values are not inspected: lazy
+    ones, and torch tensors under ``torch.func`` transforms or ``torch.compile`` (the
+    ``where`` is then applied, with the same result)."""
+    if is_lazy(cond) or is_traced_tensor(cond):
         return True
     return bool(xp.any(cond))
 

@@ -46,17 +46,19 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 from softmaxkit import maps as _maps
 from softmaxkit import sparse as _sparse
 from softmaxkit._base import sparse_kernel
-from softmaxkit._base.core import reduced_shape, setup
-from softmaxkit.autodiff._wrap import Generated, derived
+from softmaxkit._base.core import finish, normalize_axis, reduced_shape, setup
+from softmaxkit.autodiff._wrap import Generated, derived, parameters
 from softmaxkit.derivatives import forms
 
 __all__ = [
     "alpha_relu",
+    "apply",
     "entmax",
     "entmax15",
     "hardmax",
@@ -129,27 +131,15 @@ class _Rows:
 
 
 def _rows(spec: _Spec, x: Array, t: Array | None, mask: Array | None, wd: Any) -> _Rows:
-    kept = x != -math.inf
-    masked = x
-    if mask is not None:
-        kept = kept & mask
-        masked = jnp.where(mask, x, -math.inf)
-    m = _rmax(masked, spec.axes)
-    # +inf entries keep the mass whatever the finite entries do (α-ReLU is elementwise).
-    dead = m == math.inf if spec.fn != "alpha_relu" else jnp.zeros_like(m, dtype=bool)
-    scale: Array | float
-    if t is None:
-        tv = float(spec.temperature)
-        frozen = tv == 0.0 or math.isinf(tv)
-        dead = dead | frozen
-        scale = 1.0 if frozen else tv
-    else:
-        tk = jnp.broadcast_to(jnp.asarray(t, dtype=wd), spec.reduced)
-        special = (tk == 0) | jnp.isinf(tk)
-        dead = dead | special
-        scale = jnp.where(special, jnp.ones_like(tk), tk)
-    dead = dead & ~jnp.isnan(m)
-    return _Rows(kept, dead, scale)
+    """:func:`softmaxkit.derivatives.forms.classify_rows` on the rule's arguments (a traced
+    temperature array, in the work dtype and the reduced shape)."""
+    temperature = (
+        float(spec.temperature) if t is None
+        else jnp.broadcast_to(jnp.asarray(t, dtype=wd), spec.reduced)
+    )
+    rc = forms.classify_rows(jnp, x, spec.axes, mask=mask, temperature=temperature,
+                             plus_inf_dead=spec.fn != "alpha_relu")
+    return _Rows(rc.kept, rc.dead, 1.0 if rc.divisor is None else rc.divisor)
 
 
 def _direction(
@@ -326,6 +316,104 @@ def _sparse_jvp(spec: _Spec, primals: tuple, tangents: tuple) -> tuple[Array, Ar
 
 
 # --------------------------------------------------------------------------------------------
+# entmax with α an array (one α, or one per row): differentiable in α too
+# --------------------------------------------------------------------------------------------
+
+
+def _entmax_alpha_primal(spec: _Spec, x: Array, alpha: Array, t: Array | None,
+                         mask: Array | None) -> Array:
+    """entmax with α of the reduced shape (kept dims): the bisection takes α as an array, so
+    α may be traced. Rows with α = 1 are softmax exactly."""
+    temperature = spec.temperature if t is None else t
+    prep = setup("entmax", x, axis=spec.axes, temperature=temperature, where=mask,
+                 dtype=spec.dtype)
+    if prep.empty:
+        return finish(jnp, prep.x, prep.out_dtype)
+    a = jnp.asarray(alpha, dtype=prep.compute_dtype)
+    one = a == 1.0
+    # α = 1 would divide by α − 1 in the bisection: those rows solve a stand-in α = 2 and
+    # take softmax's value instead.
+    rows = sparse_kernel.to_rows(jnp, jnp.where(one, 2.0, a), spec.axes)[0]
+    n_iter = spec.n_iter or sparse_kernel.default_n_iter(prep.compute_dtype)
+    p = sparse_kernel.solve(prep, spec.axes, prep.temp, prep.mask, rows, "bisect", n_iter)
+    soft = _maps.softmax(x, axis=spec.axes, temperature=temperature, where=mask,
+                         dtype=spec.dtype)
+    # A traced α is not checked on entry: its invalid rows (α < 1, NaN, inf) are NaN here.
+    bad = ~(jnp.isfinite(a) & (a >= 1.0))
+    return jnp.where(bad, jnp.nan, jnp.where(one, soft, p)).astype(p.dtype)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _entmax_alpha(spec: _Spec, x: Array, alpha: Array, t: Array | None,
+                  mask: Array | None) -> Array:
+    return _entmax_alpha_primal(spec, x, alpha, t, mask)
+
+
+@functools.partial(_entmax_alpha.defjvp, symbolic_zeros=True)
+def _entmax_alpha_jvp(spec: _Spec, primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+    x, alpha, t, mask = primals
+    dx, dalpha, dt, _ = tangents
+    p = _entmax_alpha(spec, x, alpha, t, mask)
+    wd = _work_dtype(p.dtype)
+    r = _rows(spec, x, t, mask, wd)
+    pw = jnp.asarray(p, dtype=wd)
+    a = jnp.asarray(alpha, dtype=wd)
+    out = jnp.zeros_like(pw)
+    d = _direction(spec, r, x, t, dx, dt, wd)
+    if d is not None:
+        g = forms.sparse_weights(jnp, pw, a, "entmax")
+        out = out + forms.sparse_jvp(jnp, g, d, spec.axes, r.scale, r.dead)
+    if not _zero(dalpha):
+        # ∂p/∂α in closed form (0 in rows that do not depend on α: T = 0 or inf, +inf).
+        logp = jnp.log(jnp.where(pw > 0, pw, 1.0))
+        dp = forms.entmax_dalpha(jnp, pw, logp, a - 1.0, spec.axes)
+        out = out + jnp.where(r.dead, 0.0, dp) * jnp.asarray(dalpha, dtype=wd)
+    return p, out.astype(p.dtype)
+
+
+def _alpha_array(alpha: Any, x: Array, axes: tuple[int, ...]) -> Array:
+    """A JAX α checked (shape always; values when they are concrete), broadcast to the
+    reduced shape."""
+    red = reduced_shape(tuple(x.shape), axes)
+    a = jnp.asarray(alpha)
+    try:
+        ok = jnp.broadcast_shapes(tuple(a.shape), red) == red
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"entmax: alpha of shape {tuple(a.shape)} does not broadcast to the reduced "
+            f"shape {red} (x's shape with the reduced axes of length 1)"
+        )
+    if not jnp.issubdtype(a.dtype, jnp.floating):
+        raise ValueError(f"entmax: a JAX alpha must be real floating, got {a.dtype}")
+    try:
+        values = np.asarray(a)
+    except jax.errors.JAXTypeError:
+        values = None  # traced (jit, grad): its values cannot be inspected
+    if values is not None:
+        bad = ~(np.isfinite(values) & (values >= 1))
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = f"alpha{list(index)}" if index else "alpha"
+            raise ValueError(
+                f"entmax: {where} = {float(values[index])!r} is invalid; expected finite "
+                "values >= 1"
+            )
+    return jnp.broadcast_to(a, red)
+
+
+def _entmax_alpha_rule(x: Any, kw: dict[str, Any]) -> Array:
+    sparse_kernel.check_n_iter(kw.get("n_iter"))
+    if not isinstance(x, jax.Array):
+        x = jnp.asarray(x)
+    axes = normalize_axis(kw["axis"], x.ndim, fn="entmax")
+    alpha = _alpha_array(kw["alpha"], x, axes)
+    spec, x, t, mask = _setup("entmax", x, kw, n_iter=kw.get("n_iter"))
+    return _entmax_alpha(spec, x, alpha, t, mask)
+
+
+# --------------------------------------------------------------------------------------------
 # the rules: rule(x, kw) with kw the public function's keywords (defaults filled in)
 # --------------------------------------------------------------------------------------------
 
@@ -361,6 +449,8 @@ def _sparse_rule(fn: str) -> Any:
         if fn == "alpha_relu":
             a, tau = sparse_kernel.check_relu_args(kw["alpha"], kw["tau"], "alpha_relu")
         elif fn == "entmax":
+            if isinstance(kw["alpha"], jax.Array):
+                return _entmax_alpha_rule(x, kw)
             a = sparse_kernel.check_alpha(kw["alpha"])
             if a == 1.0:
                 return softmax(x, **{k: kw[k] for k in ("axis", "temperature", "where", "dtype")})
@@ -390,12 +480,13 @@ _EDGES = (
 _SPARSE_EDGES = _EDGES.replace("on masked", "off the support, on masked")
 
 
-def _twin(map_fn: Any, rule: Any, formula: str, notes: str, params: Any = None) -> Any:
+def _twin(map_fn: Any, rule: Any, formula: str, notes: str, params: Any = None,
+          **annotations: str) -> Any:
     """The public function of ``map_fn``: its signature and docstring, computed by ``rule``."""
     gen = Generated(_LEAD, formula, notes, {"x": _X, **(params or {})})
     drop = ("out", "b", "return_sign") if map_fn.__name__ == "logsumexp" else ("out",)
     return derived(map_fn, rule, gen, module=__name__, drop=drop,
-                   annotations={"x": "Any", "return": "Array"})
+                   annotations={"x": "Any", "return": "Array", **annotations})
 
 
 softmax = _twin(
@@ -438,8 +529,17 @@ entmax = _twin(
     _sparse.entmax, _sparse_rule("entmax"),
     r".. math:: \dot p = g \odot (d - \langle g, d\rangle / \textstyle\sum g) / T, \qquad"
     r" g = p^{2-\alpha}",
-    _SPARSE_EDGES + " α is a constant here (for ∂p/∂α see "
-    ":func:`softmaxkit.sparse.entmax_alpha_derivative`); α = 1 is :func:`softmax`.",
+    _SPARSE_EDGES + " A JAX array α is differentiated too (∂p/∂α in closed form, as "
+    ":func:`softmaxkit.sparse.entmax_alpha_derivative`; 0 in rows that do not depend on α); a "
+    "Python number is a constant, and a float α = 1 is :func:`softmax`.",
+    params={"alpha": """\
+alpha : float or jax.Array, default 1.5
+    α ≥ 1. A JAX array (concrete, or traced under ``jax.jit``/``jax.grad``) is broadcast
+    against the reduced shape — ``x``'s shape with the reduced axes of length 1 — so there can
+    be one α per row; rows with α = 1 are softmax. Concrete values must be finite and ≥ 1
+    (else ValueError); traced values cannot be checked, and rows with α < 1 or non-finite α
+    are then NaN. ``softmaxkit.entmax`` routes a JAX α here."""},
+    alpha="float | Array",
 )
 alpha_relu = _twin(
     _sparse.alpha_relu, _sparse_rule("alpha_relu"),
@@ -448,3 +548,31 @@ alpha_relu = _twin(
     "α and τ are constants; an array temperature is differentiated. Derivatives are 0 below "
     "the threshold, on masked and ±inf entries and at T = 0 or inf; NaN in rows holding NaN.",
 )
+
+
+def apply(name: str, x: Any, /, **kwargs: Any) -> Any:
+    """Call the map ``name`` through its JAX rule, when that applies.
+
+    The hook used by the public maps for what only these rules compute: ``entmax`` with α a
+    JAX array (one α, or one per row; concrete or traced under ``jax.jit``/``jax.grad``),
+    differentiable in α. Anything else returns ``NotImplemented`` and the caller computes the
+    map as usual (an unknown keyword included, so that the map raises its own error).
+
+    Parameters
+    ----------
+    name : str
+        The map's name.
+    x : any
+        The map's input.
+    **kwargs
+        The map's keywords.
+
+    Returns
+    -------
+    jax.Array or NotImplemented
+    """
+    if name != "entmax" or not isinstance(kwargs.get("alpha"), jax.Array):
+        return NotImplemented
+    if not set(kwargs) <= set(parameters(entmax)):
+        return NotImplemented
+    return entmax(x, **kwargs)

@@ -56,7 +56,7 @@ import torch
 from softmaxkit import maps as _maps
 from softmaxkit import sparse as _sparse
 from softmaxkit._base import sparse_kernel
-from softmaxkit._base.arrays import rmax, rsum
+from softmaxkit._base.arrays import rsum
 from softmaxkit._base.core import normalize_axis, reduced_shape, setup
 from softmaxkit._base.dispatch import is_dual
 from softmaxkit.autodiff._wrap import Generated, derived, parameters
@@ -138,29 +138,10 @@ def _context(fn: str, x: Tensor, kw: dict[str, Any], plus_inf_dead: bool = True)
     temperature = kw.get("temperature", 1.0)
     s = setup(fn, x, axis=kw["axis"], temperature=temperature, where=kw["where"],
               dtype=kw["dtype"])
-    axes, temp, mask = s.axes, s.temp, s.mask
     with torch.no_grad():
-        xd = x.detach()
-        kept = xd != -math.inf
-        if mask is not None:
-            kept = kept & mask
-        if xd.numel() == 0:
-            dead = torch.zeros(reduced_shape(s.shape, axes), dtype=torch.bool, device=x.device)
-        else:
-            masked = xd if mask is None else torch.where(mask, xd, -math.inf)
-            m = rmax(_XP, masked, axes)
-            # +inf entries keep the mass whatever the finite entries do.
-            dead = (m == math.inf) if plus_inf_dead else torch.zeros_like(m, dtype=torch.bool)
-            dead = dead | (temp.kind in ("zero", "inf"))
-            if temp.kind == "array":
-                dead = dead | (temp.value == 0) | torch.isinf(temp.value)
-            dead = dead & ~torch.isnan(m)
-    scale: float | Tensor | None = None
-    if temp.kind == "scalar":
-        scale = float(temp.value)
-    elif temp.kind == "array":
-        t = temp.value
-        scale = torch.where((t == 0) | torch.isinf(t), torch.ones_like(t), t)
+        rc = forms.classify_rows(_XP, x.detach(), s.axes, mask=s.mask, temperature=s.temp,
+                                 plus_inf_dead=plus_inf_dead)
+    axes, mask, kept, dead, scale = s.axes, s.mask, rc.kept, rc.dead, rc.divisor
     return _Context(_Spec(fn, axes, temperature, scale, kw["dtype"]), mask, dead, kept)
 
 

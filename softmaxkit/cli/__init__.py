@@ -17,9 +17,18 @@ files are written to a temporary file beside the target and renamed over it only
 whole run succeeded; standard output (no ``-o``) is streamed as results come, so a failed run
 may have written part of it.
 
-Exit status: 0 on success, 2 for a usage error, a missing file or a bad record (the message
-names the file, the 1-based data row and the column), 1 for anything else (e.g. a missing
-optional dependency or an unwritable output), 130 when interrupted.
+Before a command runs, every output it names (``-o``, ``--plot``, ``--...-output``) is
+checked: one that is the input file (by path, hard or symbolic link) or cannot be written
+(its directory missing or read-only, a directory itself) is refused before anything is read
+(:func:`softmaxkit.cli._stream.check_paths`). An error of :mod:`softmaxkit.io` is printed on
+one line, with the advice the command's own options allow
+(:func:`softmaxkit.cli._stream.explain`).
+
+Exit status: 0 on success, 2 for a usage error, a missing, unreadable or truncated file, a
+bad record (the message names the file, the 1-based data row and the column) or an output
+that cannot be written; 1 for anything else (e.g. a missing optional dependency); 130 when
+interrupted (Ctrl-C), 128 + n when ended by SIGTERM (143) or SIGHUP (129): the temporary
+output is removed and one line says so.
 """
 
 from __future__ import annotations
@@ -56,6 +65,11 @@ def _epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``softmaxkit`` command."""
+    return _build()[0]
+
+
+def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser, and each command's own parser by name (whose options the hints name)."""
     parser = argparse.ArgumentParser(
         prog="softmaxkit",
         description="Apply the softmax family to CSV, Parquet and .npy files, streaming.",
@@ -66,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.add_parsers(sub)
-    return parser
+    return parser, dict(sub.choices)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,17 +94,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for usage errors and bad input, 1 otherwise (130 if interrupted).
+        0 on success, 2 for usage errors and bad input, 1 otherwise; 130 if interrupted,
+        128 + n if ended by signal n (SIGTERM, SIGHUP).
     """
-    parser = build_parser()
+    parser, commands = _build()
+    command: argparse.ArgumentParser | None = None
     try:
-        args = parser.parse_args(argv)
-        return _run(args, parser)
+        with _stream.signals():
+            args = parser.parse_args(argv)
+            command = commands.get(args.command)
+            _stream.check_paths(args, command)
+            return _run(args, parser)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else 2
     except sio.InputError as exc:
-        _stream.error(str(exc))
+        _stream.error(_stream.explain(exc, command))
         return 2
+    except _stream.Terminated as exc:
+        # The writer has removed its temporary file on the way out, as for Ctrl-C.
+        _stream.error(f"terminated by {exc.name}")
+        return 128 + exc.signum
     except ImportError as exc:
         _stream.error(str(exc))
         return 1

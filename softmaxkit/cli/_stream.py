@@ -13,7 +13,19 @@ what they do to a block of records:
   partitions of a dataset with the same row function (:func:`run_dask`);
 * the output: a temporary file beside the target, renamed over it only when the whole run
   succeeded (:func:`softmaxkit.io.open_writer`). An exception, Ctrl-C included, removes the
-  temporary file and leaves any earlier output as it was.
+  temporary file and leaves any earlier output as it was; so does SIGTERM or SIGHUP, which
+  :func:`signals` turns into :class:`Terminated` (exit 128 + n).
+
+What every command shares before and after its work (``softmaxkit.cli.main`` applies them to
+every command, so no command can forget them):
+
+* :func:`check_paths`: every output location (``-o``, ``--plot``, ``--...-output``) is
+  checked before anything is read: not the input file itself (by path, hard link or
+  symbolic link), its directory exists and is writable, it is not a directory;
+* :func:`explain`: an error of :mod:`softmaxkit.io` carries a ``reason``; the advice that
+  goes with it is built here from the running command's own options (``--na`` and its
+  choices, ``--delimiter``, ``--no-passthrough``, ``--allow-overflow``), so a hint never
+  names an option the command lacks.
 
 A command describes its output with a *layout*: for each output column, ``("value", k)``
 (the k-th column of the row function's result) or ``("pass", name)`` (an input column
@@ -23,8 +35,13 @@ copied through).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -46,16 +63,20 @@ __all__ = [
     "Plan",
     "Progress",
     "RowFunction",
+    "Terminated",
     "add_files",
     "add_reading",
     "add_running",
     "by_rows",
+    "check_paths",
     "columns",
     "error",
+    "explain",
     "isatty",
     "local_only",
     "open_input",
     "run_dask",
+    "signals",
     "source",
     "target",
     "write",
@@ -89,6 +110,209 @@ output. Columns not selected are copied through unchanged (unless --no-passthrou
 def error(message: str) -> None:
     """One line on standard error, as argparse writes its own errors."""
     print(f"softmaxkit: error: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- signals
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C (writers remove their temporary
+    files on the way out), then exit 128 + ``signum``.
+
+    A :class:`BaseException`, as :class:`KeyboardInterrupt` is, so that no ``except
+    Exception`` on the way stops it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = int(signum)
+        self.name = signal.Signals(signum).name
+        super().__init__(self.name)
+
+
+# The signals that end a run like Ctrl-C does (SIGINT raises KeyboardInterrupt already).
+_ENDING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Terminated`; the handlers that
+    were there before come back on exit. Outside the main thread (where Python cannot set
+    handlers) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        # Once is enough: a second signal must not break the cleanup the first one started.
+        for s in _ENDING:
+            signal.signal(s, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    previous = {s: signal.signal(s, handler) for s in _ENDING}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+# --------------------------------------------------------------------------- paths
+
+# The arguments that name files a command writes (dests): -o/--output, --plot, and any
+# --SOMETHING-output (e.g. boltzmann's --thermo-output); "-" is standard output.
+_OUTPUTS = ("output", "plot")
+# The arguments that may name files a command reads (calibrate's --labels: a file or a column).
+_INPUTS = ("input", "labels")
+
+
+def _inputs_of(args: argparse.Namespace) -> list[str]:
+    """The existing files and directories the command reads (globs expanded)."""
+    found = []
+    for dest in _INPUTS:
+        value = getattr(args, dest, None)
+        if not isinstance(value, str) or value in ("", "-"):
+            continue
+        if os.path.exists(value):
+            found.append(value)
+        elif any(c in value for c in "*?["):  # a dataset given as a glob (--engine dask)
+            found.extend(glob.glob(value))
+    return found
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are one file (hard and symbolic links resolved)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
+def _is_within(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or lies under it (links resolved)."""
+    if _same(path, directory):
+        return True
+    if not os.path.isdir(directory):
+        return False
+    real, top = os.path.realpath(path), os.path.realpath(directory)
+    return os.path.commonpath([real, top]) == top
+
+
+def check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> None:
+    """Refuse, before anything is read, an output that would replace the input or cannot
+    be written.
+
+    Every output argument (``-o``/``--output``, ``--plot``, ``--...-output``; not ``-``) is
+    checked: it must not be an input file (same path, or the same file through a hard or
+    symbolic link: :func:`os.path.samefile`) nor, for ``--engine dask`` (whose ``-o`` is a
+    directory), contain one; then its location must be writable
+    (:func:`softmaxkit.io.check_output`; with ``--engine dask`` a directory may be there).
+
+    Raises
+    ------
+    softmaxkit.io.InputError
+        Naming the output as the user gave it (reason ``"same-file"`` or ``"output"``).
+    """
+    inputs = _inputs_of(args)
+    dask = getattr(args, "engine", "local") == "dask"
+    for dest, value in sorted(vars(args).items()):
+        if not (dest in _OUTPUTS or dest.endswith("_output")):
+            continue
+        if not isinstance(value, str) or value in ("", "-"):
+            continue
+        flag = _flag(parser, dest)
+        writes_directory = dask and dest == "output"
+        for source in inputs:
+            if (writes_directory and _is_within(source, value)) or _same(source, value):
+                what = "is" if _same(source, value) else "holds"
+                raise sio.InputError(
+                    value,
+                    None,
+                    None,
+                    f"{flag} {what} the input {source}; writing it would replace the input "
+                    "(give another output)",
+                    reason="same-file",
+                )
+        if dask and dest == "output":
+            if os.path.exists(value) and not os.path.isdir(value):
+                raise sio.InputError(
+                    value, None, None, "exists and is not a directory", reason="output"
+                )
+            # The dataset is written beside it and renamed over it: its parent must do.
+            parent = os.path.dirname(os.path.abspath(value))
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise sio.InputError(
+                    value,
+                    None,
+                    None,
+                    f"the directory {os.path.dirname(value) or '.'!r} "
+                    + ("is not writable" if os.path.isdir(parent) else "does not exist"),
+                    reason="output",
+                )
+        else:
+            sio.check_output(value)
+
+
+def _flag(parser: argparse.ArgumentParser | None, dest: str) -> str:
+    """The option that sets ``dest`` as the user would type it (``-o``, ``--plot``)."""
+    if parser is not None:
+        for action in _actions(parser):
+            if action.dest == dest and action.option_strings:
+                return min(action.option_strings, key=len)
+    return "--" + dest.replace("_", "-")
+
+
+# --------------------------------------------------------------------------- advice
+
+
+def _actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    # argparse has no public list of a parser's options; _actions has been there since 2.7.
+    return list(parser._actions)
+
+
+def _option(parser: argparse.ArgumentParser | None, flag: str) -> argparse.Action | None:
+    if parser is None:
+        return None
+    for action in _actions(parser):
+        if flag in action.option_strings:
+            return action
+    return None
+
+
+def _delimiter_word(d: str) -> str:
+    """A separator as the user types it after --delimiter (``tab`` for a tab)."""
+    return "tab" if d == "\t" else repr(d)
+
+
+def hint(exc: sio.InputError, parser: argparse.ArgumentParser | None) -> str | None:
+    """The advice for ``exc`` (by its ``reason``) that the command of ``parser`` can
+    follow: only its own options are named; None when there is none to give."""
+    reason = exc.reason
+    if reason == "missing":
+        na = _option(parser, "--na")
+        choices = [c for c in (na.choices or ()) if c != "error"] if na is not None else []
+        if not choices:
+            return None
+        ways = " or ".join(f"--na {c}" for c in choices)
+        accept = set(choices) <= {"nan", "mask"}
+        return f"use {ways}" + (" to accept missing values" if accept else "")
+    if reason == "overflow":
+        if _option(parser, "--allow-overflow") is None:
+            return None
+        return "use --allow-overflow to read it as an infinity"
+    if reason == "text-output":
+        if _option(parser, "--no-passthrough") is None:
+            return "write CSV/Parquet"
+        return "drop the column with --no-passthrough or write CSV/Parquet"
+    if reason == "delimiter" and exc.detail and _option(parser, "--delimiter") is not None:
+        word = _delimiter_word(exc.detail)
+        return f"the file looks {word}-separated: use --delimiter {word}"
+    return None
+
+
+def explain(exc: sio.InputError, parser: argparse.ArgumentParser | None = None) -> str:
+    """The one line for ``exc``: its message, and the advice of :func:`hint` in brackets."""
+    advice = hint(exc, parser)
+    return f"{exc} ({advice})" if advice else str(exc)
 
 
 # --------------------------------------------------------------------------- options
@@ -142,6 +366,12 @@ def add_reading(p: argparse.ArgumentParser, *, na_help: str | None = None) -> No
     )
     p.add_argument(
         "--no-passthrough", action="store_true", help="do not copy the unselected columns"
+    )
+    p.add_argument(
+        "--allow-overflow",
+        action="store_true",
+        help="read a number beyond the float64 range (1e999) as +-inf; by default it is "
+        "a bad record (inf and -inf written as such are always read)",
     )
 
 
@@ -219,6 +449,7 @@ def open_input(args: argparse.Namespace, path: str, columns: Sequence[str] | Non
         na=args.na,
         delimiter=args.delimiter,
         passthrough=not args.no_passthrough,
+        overflow="inf" if getattr(args, "allow_overflow", False) else "error",
     )
 
 
@@ -257,6 +488,13 @@ def write(
         ) as writer,
         progress,
     ):
+        if writer.removed and not args.quiet:
+            n = len(writer.removed)
+            print(
+                f"softmaxkit {args.command}: removed {n} temporary file{'s' * (n != 1)} "
+                f"of killed runs: {', '.join(writer.removed)}",
+                file=sys.stderr,
+            )
         return body(writer, progress)
 
 
@@ -281,7 +519,7 @@ def by_rows(
         except sio.InputError as exc:
             if exc.row is None:
                 raise
-            raise sio.InputError(exc.file, exc.row + block.start, exc.column, exc.message) from None
+            raise exc.shifted(block.start) from None
         writer.write(columns(layout, result, block.passthrough), block.start)
         rows += block.rows
         progress.update(block.progress)

@@ -323,10 +323,10 @@ def _check(path: str, column: str, v: np.ndarray, what: str) -> None:
     """Energies: no NaN or -inf (+inf is a state never occupied); degeneracies: finite >= 0."""
     if what == "energy":
         bad = np.isnan(v) | (v == -np.inf)
-        reason = "is {v}; an energy must be a number or +inf (a state that is never occupied)"
+        reason = "the energy is {v}; it must be a number or +inf (a state that is never occupied)"
     else:
         bad = ~(np.isfinite(v) & (v >= 0))
-        reason = "is {v}; a degeneracy must be finite and >= 0 (0 removes the state)"
+        reason = "the degeneracy is {v}; it must be finite and >= 0 (0 removes the state)"
     if bad.any():
         i = int(np.argmax(bad))
         raise sio.InputError(path, i + 1, column, reason.format(v=v[i]))

@@ -3,14 +3,26 @@
 ::
 
     softmaxkit calibrate LOGITS --labels COL|FILE [--columns C ...] [--validation-split 0.5]
-                         [--seed 0] [--method temperature|vector] [--fit-bias] [--n-bins 15]
-                         [--strategy uniform|quantile] [--plot out.png] [-o probs.csv]
+                         [--seed 0] [--method temperature|vector] [--fit-bias] [--alpha A]
+                         [--n-bins 15] [--strategy uniform|quantile] [--plot out.png]
+                         [-o probs.csv]
     softmaxkit calibrate --example [--plot out.png] [-o probs.csv]
 
 The rows are shuffled (``--seed``) and split: the first part (``--validation-split`` of the
 rows) fits the temperature, the rest is held out, and every metric is reported on it before
 and after calibration. The calibrated probabilities of *all* rows are written with ``-o``,
 with a column ``split`` saying which part each row was in.
+
+Every logit is checked before the split (:func:`check_logits`), so an error names the row of
+the file, whichever part the row would fall in: a NaN or ``+inf`` logit, a row whose logits
+are all ``-inf`` (a fully masked row: it has no probabilities to calibrate, and its label's
+likelihood is 0), and a row whose label's logit is ``-inf`` (its likelihood is 0 at every
+temperature) are refused with exit status 2. A ``-inf`` logit of another class is an
+excluded class (probability 0 before and after). With ``--engine dask`` the same checks run
+on each partition as it is read, and name the partition and the row within it. The
+library's warnings are printed as ``softmaxkit calibrate: warning: ...``
+(:func:`softmaxkit.cli.mlogit.warnings_to_stderr`), and its errors' advice names the
+command's options (``--alpha``, ``--method``).
 """
 
 from __future__ import annotations
@@ -26,12 +38,13 @@ import numpy as np
 
 from softmaxkit import calibration as cal
 from softmaxkit import io as sio
-from softmaxkit.cli import _dask
+from softmaxkit.cli import _dask, _stream
 from softmaxkit.cli._args import Text, add_command, number, positive_int
 from softmaxkit.cli._stream import CLUSTER_ONLY, DASK_OUTPUT
+from softmaxkit.cli.mlogit import cli_message, warnings_to_stderr
 from softmaxkit.maps import softmax
 
-__all__ = ["NAMES", "TEXTS", "add_parsers", "run", "softmax_rows"]
+__all__ = ["NAMES", "TEXTS", "add_parsers", "check_logits", "run", "softmax_rows"]
 
 NAMES = ("calibrate",)
 
@@ -41,6 +54,7 @@ REQUIRED = "the following arguments are required: LOGITS (or --example)"
 LABELS_REQUIRED = "--labels COL|FILE is required (the true class of each row)"
 BAD_DELIMITER = "--delimiter must be one character, got {text!r}"
 FIT_BIAS = "--fit-bias applies to --method temperature (vector scaling has biases)"
+ALPHA_VECTOR = "--alpha applies to --method vector (the penalty of its per-class parameters)"
 BAD_PLOT = "--plot writes a PNG file; give a name ending in .png, got {name!r}"
 NOT_LABELS = (
     "--labels {spec!r} is neither a column of this file (columns: {columns}) nor an "
@@ -49,6 +63,24 @@ NOT_LABELS = (
 DASK_PLOT = "--plot is not available with --engine dask"
 DASK_LABELS = (
     "with --engine dask, --labels must name a column of the dataset ({spec!r} is not one)"
+)
+# A logit the fit cannot take (check_logits); the row is the file's.
+NOT_FINITE = "the logit is {value}; logits must be finite (or -inf for an excluded class)"
+MASKED_ROW = (
+    "every logit is -inf (a fully masked row): it has no probabilities to calibrate and its "
+    "label's likelihood is 0; remove the row"
+)
+# The library's advice in Python (calibration.scalers) as the command's options.
+_CLI_WORDS = (
+    ("VectorScaling(alpha=...)", "--method vector --alpha A"),
+    ("e.g. alpha=1", "e.g. --alpha 1"),
+    ("(fit_bias=False)", "(without --fit-bias)"),
+    ("the penalty (alpha)", "the penalty (--alpha)"),
+    ("TemperatureScaling", "--method temperature"),
+)
+LABEL_EXCLUDED = (
+    "the logit of the label (class {label}) is -inf: its probability is 0 at every "
+    "temperature, so the likelihood is 0; check the labels and this row"
 )
 
 TEXTS = {
@@ -61,16 +93,21 @@ TEXTS = {
             "softmaxkit calibrate logits.csv --labels label -o calibrated.csv",
             "softmaxkit calibrate scores.parquet --columns 'logit_*' --labels y "
             "--validation-split 0.3",
-            "softmaxkit calibrate logits.npy --labels labels.csv --method vector",
+            "softmaxkit calibrate logits.npy --labels labels.csv --method vector --alpha 1",
         ),
         notes="""\
 LOGITS is .csv, .parquet or .npy; --labels names a column of LOGITS or a file with one column
 (or a column named 'label'). Labels are class indices 0..K-1 in the order of the logit
 columns. A single logit column is a binary classifier: P(class 1) = sigmoid(z / T).
+Logits are finite, or -inf for an excluded class (probability 0). Refused with exit status 2,
+naming the row of the file: a NaN or +inf logit, a row whose logits are all -inf (a fully
+masked row: nothing to calibrate), a row whose label's logit is -inf (likelihood 0);
+with --engine dask the message names the partition and the row within it.
 """,
         hints=(
-            EXAMPLE_OR_LOGITS, REQUIRED, LABELS_REQUIRED, BAD_DELIMITER, FIT_BIAS,
+            EXAMPLE_OR_LOGITS, REQUIRED, LABELS_REQUIRED, BAD_DELIMITER, FIT_BIAS, ALPHA_VECTOR,
             CLUSTER_ONLY, BAD_PLOT, NOT_LABELS, DASK_OUTPUT, DASK_PLOT, DASK_LABELS,
+            NOT_FINITE, MASKED_ROW, LABEL_EXCLUDED,
         ),
     ),
 }
@@ -111,6 +148,15 @@ def add_parsers(sub: Any) -> None:
         "--fit-bias",
         action="store_true",
         help="temperature method: also fit a per-class bias (softmax(z/T + b))",
+    )
+    p.add_argument(
+        "--alpha",
+        type=number(float, (lambda a: math.isfinite(a) and a >= 0, "must be a finite number >= 0")),
+        default=None,
+        metavar="A",
+        help="--method vector: L2 penalty pulling the per-class temperatures and biases "
+        "towards one temperature (default 0, none); a penalty makes the fit exist when a "
+        "class is separated",
     )
     p.add_argument(
         "--n-bins", type=positive_int, default=15, metavar="N", help="bins of the ECE (15)"
@@ -260,13 +306,28 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         matplotlib.use("Agg")
 
     logits, y, k, selected, rest, rest_names = _load(args, path, columns, label_spec)
+    check_logits(logits, y, path, selected)
     n = y.shape[0]
     rng = np.random.default_rng(args.seed)
     perm = rng.permutation(n)
     n_fit = min(max(round(args.validation_split * n), 1), n - 1)
     fit_idx, test_idx = np.sort(perm[:n_fit]), np.sort(perm[n_fit:])
-    model = _fit(_scaler(args), logits[fit_idx], y[fit_idx], path)
+    with warnings_to_stderr("calibrate", _CLI_WORDS):
+        model = _fit(_scaler(args), logits[fit_idx], y[fit_idx], path)
 
+    with warnings_to_stderr("calibrate", _CLI_WORDS):
+        _finish(args, path, output, model, logits, y, k, fit_idx, test_idx, selected, rest,
+                rest_names)
+    return 0
+
+
+def _finish(
+    args: argparse.Namespace, path: str, output: str | None, model: Any, logits: np.ndarray,
+    y: np.ndarray, k: int, fit_idx: np.ndarray, test_idx: np.ndarray, selected: list[str],
+    rest: dict[str, list[Any]], rest_names: list[str],
+) -> None:
+    """The report on the held-out rows, the plot and the output of the fitted ``model``."""
+    n = y.shape[0]
     # Only the held-out rows are needed before and after for the report; the output is
     # computed and written block by block (memory: the logits, plus the held-out part twice).
     test_logits = logits[test_idx]
@@ -290,7 +351,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         _write_calibrated(output, model, logits, fit_idx, [rest[r] for r in kept], kept, names)
         if not args.quiet and output != "-":
             print(f"calibrated probabilities of {n} rows -> {output}", file=stream)
-    return 0
 
 
 def _inputs(
@@ -315,6 +375,8 @@ def _inputs(
         parser.error(BAD_DELIMITER.format(text=args.delimiter))
     if args.method == "vector" and args.fit_bias:
         parser.error(FIT_BIAS)
+    if args.method != "vector" and args.alpha is not None:
+        parser.error(ALPHA_VECTOR)
     return path, columns, label_spec
 
 
@@ -358,10 +420,58 @@ def _load(
     return logits, y, k, selected, rest, rest_names
 
 
+def check_logits(logits: np.ndarray, y: np.ndarray, path: str, columns: list[str]) -> None:
+    """Refuse, naming the file's row and column, a logit the fit or the report cannot take.
+
+    Parameters
+    ----------
+    logits : ndarray
+        ``(n, k)`` logits, or ``(n,)`` for a binary classifier (the logit of class 1).
+    y : ndarray of int
+        ``(n,)`` class indices, already checked to be in range.
+    path, columns : str, list of str
+        The file and the names of its logit columns, for the message.
+
+    Raises
+    ------
+    softmaxkit.io.BadRecordError
+        At the first row (1-based, as the reader numbers data rows) with, in this order: a
+        NaN or ``+inf`` logit; only ``-inf`` logits (a fully masked row); a ``-inf`` logit
+        on its label (a binary row: ``-inf`` with label 1). Such a row would fail the fit
+        (with an index into the shuffled part) or give an infinite NLL in the report.
+
+    Notes
+    -----
+    ``-inf`` on any other class is kept: the class is excluded (probability 0), as
+    :class:`~softmaxkit.calibration.TemperatureScaling` defines it.
+    """
+    z = logits[:, None] if logits.ndim == 1 else logits
+    rows = np.arange(z.shape[0])
+    bad_value = np.isnan(z) | np.isposinf(z)
+    if logits.ndim == 1:  # binary: -inf is P(class 1) = 0, impossible only with label 1
+        masked = np.zeros(z.shape[0], dtype=bool)
+        excluded = np.isneginf(logits) & (y == 1)
+    else:
+        masked = np.isneginf(z).all(axis=1)
+        excluded = np.isneginf(z[rows, y])
+    problem = bad_value.any(axis=1) | masked | excluded
+    if not problem.any():
+        return
+    i = int(np.argmax(problem))
+    if bad_value[i].any():
+        j = int(np.argmax(bad_value[i]))
+        value = "NaN" if np.isnan(z[i, j]) else "+inf"
+        raise sio.BadRecordError(path, i + 1, columns[j], NOT_FINITE.format(value=value))
+    if masked[i]:
+        raise sio.BadRecordError(path, i + 1, None, MASKED_ROW)
+    column = columns[0] if logits.ndim == 1 else columns[int(y[i])]
+    raise sio.BadRecordError(path, i + 1, column, LABEL_EXCLUDED.format(label=int(y[i])))
+
+
 def _scaler(args: argparse.Namespace) -> Any:
     """The unfitted model ``--method`` (and ``--fit-bias``) asks for."""
     if args.method == "vector":
-        return cal.VectorScaling()
+        return cal.VectorScaling(alpha=args.alpha or 0.0)
     return cal.TemperatureScaling(fit_bias=args.fit_bias)
 
 
@@ -369,9 +479,12 @@ def _fit(model: Any, logits: Any, labels: Any, path: str) -> Any:
     """``model`` fitted on the validation part; a failure is the input's."""
     try:
         model.fit(logits, labels)
+    except _dask.PartitionError:
+        raise  # a bad record met by a worker: already located
     except ValueError as exc:
         raise sio.InputError(
-            path, None, None, f"cannot fit on the validation part: {exc}"
+            path, None, None,
+            f"cannot fit on the validation part: {cli_message(str(exc), _CLI_WORDS)}",
         ) from None
     return model
 
@@ -412,8 +525,10 @@ def _report(
     ]
     if args.method == "vector":
         t = model.temperatures_
+        penalty = f" (--alpha {args.alpha:g})" if args.alpha else ""
         lines.append(
-            f"vector scaling: per-class temperatures {np.min(t):.4g} .. {np.max(t):.4g}, "
+            f"vector scaling{penalty}: per-class temperatures {np.min(t):.4g} .. "
+            f"{np.max(t):.4g}, "
             f"bias {np.min(model.bias_):+.4g} .. {np.max(model.bias_):+.4g}"
         )
     else:
@@ -501,6 +616,18 @@ def _run_dask(
     frame, selected, kept = _dask_frame(args, parser, path, columns, label_col)
     k = max(2, len(selected))
     model = _scaler(args)
+    try:
+        return _fit_dask(args, model, frame, path, selected, kept, label_col, k, output)
+    except _dask.PartitionError as exc:
+        _stream.error(str(exc))
+        return 2
+
+
+def _fit_dask(
+    args: argparse.Namespace, model: Any, frame: Any, path: str, selected: list[str],
+    kept: list[str], label_col: str, k: int, output: str,
+) -> int:
+    """The Dask engine's fit, report and output (see :func:`_run_dask`)."""
     with _dask.client(args.scheduler, args.workers):
         part = frame[frame["_fit"]]
         z = part[selected].to_dask_array(lengths=True).astype(np.float64)
@@ -508,7 +635,8 @@ def _run_dask(
         n_fit = int(z.shape[0])
         if n_fit == 0:
             raise sio.InputError(path, None, None, "the validation part is empty")
-        _fit(model, z[:, 0] if len(selected) == 1 else z, y, path)
+        with warnings_to_stderr("calibrate", _CLI_WORDS):
+            _fit(model, z[:, 0] if len(selected) == 1 else z, y, path)
         total, bins = _dask_heldout(model, frame, selected, label_col, k)
         if int(total[0]) == 0:
             raise sio.InputError(path, None, None, "the held-out part is empty")
@@ -544,11 +672,43 @@ def _dask_frame(
 
     def with_split(part: Any, partition_info: dict[str, Any] | None = None) -> Any:
         number = (partition_info or {}).get("number", 0)
+        _check_partition(part, number, path, selected, label_col, k)
         rng = np.random.default_rng([seed, number])
         return part.assign(_fit=rng.random(len(part)) < fraction)
 
     meta = frame._meta.assign(_fit=np.array([], dtype=bool))
     return frame.map_partitions(with_split, meta=meta), selected, kept
+
+
+def _check_partition(
+    part: Any, number: int, path: str, selected: list[str], label_col: str, k: int
+) -> None:
+    """The checks of the local engine (labels, :func:`check_logits`) on one partition, in
+    every pass that reads it (no pass of its own); a bad record is a
+    :class:`~softmaxkit.cli._dask.PartitionError` naming the partition and the 1-based row
+    within it, as the row-wise commands' Dask engine names them."""
+    values = part[selected].to_numpy(dtype=np.float64, na_value=np.nan)
+    raw = part[label_col].to_numpy()
+    try:
+        try:  # vectorised; the row-by-row reading only finds the first bad label
+            f = raw.astype(np.float64)
+            ok = bool((np.isfinite(f) & (f == np.round(f)) & (f >= 0)).all())
+        except (TypeError, ValueError):
+            ok = False
+        y = f.astype(np.int64) if ok else _as_labels(raw.tolist(), path, label_col)
+        bad = y >= k
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise sio.BadRecordError(
+                path, i + 1, label_col,
+                f"label {y[i]} is out of range for {k} classes (expected 0..{k - 1})",
+            )
+        check_logits(values[:, 0] if values.shape[1] == 1 else values, y, path, selected)
+    except sio.InputError as exc:
+        where = [f"partition {number}", f"row {exc.row}"]
+        if exc.column is not None:
+            where.append(f"column {exc.column}")
+        raise _dask.PartitionError(f"{path}: {', '.join(where)}: {exc.message}") from None
 
 
 def _calibrated(model: Any, values: np.ndarray) -> np.ndarray:

@@ -7,7 +7,11 @@
                        [--atol A] ...   (row-wise only: logits back from probabilities)
 
 It takes the options of the map commands (:func:`softmaxkit.cli.maps.add_options`) and runs
-the same way (:func:`softmaxkit.cli.maps.run_map`). A record that is not a probability
+the same way (:func:`softmaxkit.cli.maps.run_map`), row-wise only, without ``--example``
+(the shipped example holds logits; ``softmaxkit softmax --example -o probs.csv`` makes
+probabilities of it). ``--temperature`` must be finite and > 0: softmax is not invertible at
+T = 0 or T = inf. The output columns hold logits and are named ``logit_*`` (``p_3`` ->
+``logit_3``; :func:`softmaxkit.cli.maps.output_name`). A record that is not a probability
 vector is an error naming its row and column, with the option that would accept it.
 """
 
@@ -33,15 +37,21 @@ NAMES = ("inverse",)
 _SUMMARY = "logits x_i = T log p_i + c of each record of probabilities, c fixed by --gauge"
 
 _FINITE: Rule = (math.isfinite, "must be finite")
+_INVERTIBLE: Rule = (
+    lambda t: 0.0 < t < math.inf,
+    "must be finite and > 0 (softmax is not invertible at T = 0 or T = inf)",
+)
 
-NO_EXAMPLE = "the example holds logits; inverse takes probabilities"
 ROW_ONLY = "inverse works row-wise only (each record is one distribution)"
 REFERENCE_RANGE = (
     "--reference {r} is out of range for {k} selected column{s}; "
     "expected an integer in [{lo}, {hi}]"
 )
 SUM_HINT = "; use --normalize to divide each record by its sum, or a larger --atol"
-GREATER_HINT = " (use --normalize for weights or counts)"
+GREATER_HINT = (
+    " (leave out a column that holds no probabilities with --columns, e.g. --columns 'p_*'; "
+    "use --normalize for weights or counts)"
+)
 ZERO_REFERENCE = (
     "probability 0 in the reference column: its logit would be -inf; use "
     "--gauge center, or a --reference column that is positive in every record"
@@ -53,15 +63,16 @@ TEXTS = {
         "Row-wise only; zeros map to -inf. Rows must sum to 1 (within --atol) unless "
         "--normalize.",
         examples=(
-            "softmaxkit inverse probs.csv --gauge reference --reference 0 -o log_odds.csv",
+            # The first runs on the output of the first softmax example (the top-level help
+            # shows them one after the other): its p_* columns, not the label passed through.
+            "softmaxkit inverse probs.csv --columns 'p_*' -o logits.csv",
+            "softmaxkit inverse probs.csv --columns 'p_*' --gauge reference --reference 0 "
+            "-o log_odds.csv",
             "softmaxkit inverse probs.parquet --columns 'p_*' -T 2 -o logits.parquet",
             "softmaxkit inverse counts.csv --normalize --gauge sum -o logits.csv",
         ),
-        notes=_stream.NOTES,
-        hints=(
-            *maps.HINTS, NO_EXAMPLE, ROW_ONLY, REFERENCE_RANGE, SUM_HINT, GREATER_HINT,
-            ZERO_REFERENCE,
-        ),
+        notes=_stream.NOTES + maps.naming_note("logit_"),
+        hints=(*maps.ROW_HINTS, ROW_ONLY, REFERENCE_RANGE, SUM_HINT, GREATER_HINT, ZERO_REFERENCE),
     ),
 }
 
@@ -71,10 +82,11 @@ def add_parsers(sub: Any) -> None:
     inv = add_command(sub, "inverse", TEXTS["inverse"])
     maps.add_options(
         inv,
-        axis_help="row only (default): each record is one distribution; 'column' is refused",
+        row_only=True,
+        temperature_type=number(float, _INVERTIBLE),
         temperature_help="temperature T, finite and > 0 (default 1): softmax is not "
         "invertible at T = 0 or T = inf",
-        example_help="refused: the shipped example holds logits, inverse takes probabilities",
+        example=False,
     )
     inv.add_argument(
         "--gauge",
@@ -115,19 +127,12 @@ def add_parsers(sub: Any) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run ``inverse``; return the exit status."""
-    return maps.run_map(args, parser, _row_function, _checks)
+    return maps.run_map(args, parser, _row_function, _checks, prefix="logit_", example=False)
 
 
 def _checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    if args.example:
-        parser.error(NO_EXAMPLE)
     if args.axis != "row":
         parser.error(ROW_ONLY)
-    if not 0.0 < args.temperature < math.inf:
-        parser.error(
-            f"inverse needs a finite temperature > 0, got {args.temperature:g}: softmax "
-            "is not invertible at T = 0 (hardmax) or T = inf (uniform)"
-        )
 
 
 def _row_function(args: argparse.Namespace, path: str, selected: list[str]) -> Any:

@@ -14,6 +14,12 @@ function (:func:`run_map`). ``--axis column`` normalises down each column in two
 the file (:func:`by_columns`): the first computes every block's column logsumexp, which
 combine exactly (``lse = logsumexp([lse_1, lse_2, ...])``); the second maps each block
 against the logsumexp of all the *other* blocks.
+
+Output columns are named for what they hold (:func:`output_name`): a selected column
+``logit_3`` becomes ``p_3`` (softmax and the sparse maps), ``logp_3`` (log-softmax) or, for
+``inverse``, ``p_3`` becomes ``logit_3``; any other name gets the prefix (``score`` ->
+``p_score``). Columns passed through keep their names; ``logsumexp`` writes one column
+``logsumexp``.
 """
 
 from __future__ import annotations
@@ -34,11 +40,14 @@ from softmaxkit.maps import log_softmax, logsumexp, softmax
 __all__ = [
     "AXIS_HELP",
     "NAMES",
+    "ROW_HINTS",
     "TEXTS",
     "add_options",
     "add_parsers",
     "by_columns",
+    "naming_note",
     "output_layout",
+    "output_name",
     "run",
     "run_map",
 ]
@@ -61,7 +70,33 @@ LSE_CLASH = (
     "the output column 'logsumexp' would clash with this input column; "
     "select it, or use --no-passthrough"
 )
-HINTS = (*_stream.HINTS, _stream.DASK_ROWS, _stream.EXAMPLE_OR_INPUT, REQUIRED, READS_TWICE)
+NAME_CLASH = (
+    "the output column {name!r} (from {source!r}) would clash with the input column "
+    "{other!r}, passed through; rename it, or use --no-passthrough"
+)
+NAME_CLASH_SELECTED = (
+    "the selected columns {source!r} and {other!r} would both be written as {name!r}; "
+    "rename one of them"
+)
+# The hints of every map command; ROW_HINTS those of the row-wise-only ones (no --axis
+# column), which add the --example ones if they have --example.
+ROW_HINTS = (*_stream.HINTS, NAME_CLASH, NAME_CLASH_SELECTED)
+HINTS = (*ROW_HINTS, _stream.DASK_ROWS, _stream.EXAMPLE_OR_INPUT, REQUIRED, READS_TWICE)
+
+# What each map's output columns hold, as the prefix of their names (see output_name).
+PREFIXES = {"softmax": "p_", "log-softmax": "logp_"}
+# The prefixes that say what a column holds; output_name replaces them.
+_QUANTITIES = ("logit_", "logp_", "p_")
+
+
+def naming_note(prefix: str) -> str:
+    """The help's line on how a map with output ``prefix`` names its columns."""
+    source = "p_3" if prefix == "logit_" else "logit_3"
+    return (
+        f"The output columns are named for what they hold: {source} -> {prefix}3, any other "
+        f"name gets the\nprefix (score -> {prefix}score); columns passed through keep their "
+        "names.\n"
+    )
 
 TEXTS = {
     "softmax": Text(
@@ -73,7 +108,7 @@ TEXTS = {
             "softmaxkit softmax counts.csv --axis column -o shares.csv",
             "softmaxkit softmax 'logits/*.parquet' --columns 'logit_*' --engine dask -o probs/",
         ),
-        notes=_stream.NOTES,
+        notes=_stream.NOTES + naming_note("p_"),
         hints=HINTS,
     ),
     "log-softmax": Text(
@@ -84,7 +119,7 @@ TEXTS = {
             "softmaxkit log-softmax logits.csv --columns 'logit_*' -T 0.5 --no-passthrough "
             "> logp.csv",
         ),
-        notes=_stream.NOTES,
+        notes=_stream.NOTES + naming_note("logp_"),
         hints=HINTS,
     ),
     "logsumexp": Text(
@@ -113,22 +148,45 @@ RowFactory = Callable[[argparse.Namespace, str, list[str]], _stream.RowFunction]
 def add_options(
     p: argparse.ArgumentParser,
     *,
-    axis_help: str = AXIS_HELP,
+    row_only: bool = False,
+    temperature_type: Callable[[str], float] = temperature,
     temperature_help: str = TEMPERATURE_HELP,
-    example_help: str | None = None,
+    example: bool = True,
 ) -> None:
     """The options of every map command, in the order of their help.
 
-    ``example_help`` replaces the help of ``--example`` for a command that refuses it (then
-    ``--columns`` does not mention the example either).
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    row_only : bool
+        The command maps whole records only: ``--axis`` is left out of the help (it is still
+        parsed, so that ``--axis column`` gets the command's own "row-wise only" error and a
+        script's ``--axis row`` keeps working).
+    temperature_type, temperature_help : callable, str
+        How ``--temperature`` is parsed and described (``inverse`` takes finite T > 0 only).
+    example : bool
+        Whether the command runs on the shipped example logits (``--example``); a command
+        whose input is not logits (``inverse``) has no ``--example``.
     """
-    _stream.add_files(p, example_columns=None if example_help else EXAMPLE_COLUMNS)
-    p.add_argument("--axis", choices=("row", "column"), default="row", help=axis_help)
+    _stream.add_files(p, example_columns=EXAMPLE_COLUMNS if example else None)
     p.add_argument(
-        "--temperature", "-T", type=temperature, default=1.0, metavar="T", help=temperature_help
+        "--axis",
+        choices=("row", "column"),
+        default="row",
+        help=argparse.SUPPRESS if row_only else AXIS_HELP,
+    )
+    p.add_argument(
+        "--temperature",
+        "-T",
+        type=temperature_type,
+        default=1.0,
+        metavar="T",
+        help=temperature_help,
     )
     _stream.add_reading(p)
-    p.add_argument("--example", action="store_true", help=example_help or EXAMPLE_HELP)
+    if example:
+        p.add_argument("--example", action="store_true", help=EXAMPLE_HELP)
     _stream.add_running(p)
 
 
@@ -140,7 +198,7 @@ def add_parsers(sub: Any) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run ``softmax``, ``log-softmax`` or ``logsumexp``; return the exit status."""
-    return run_map(args, parser, _row_function)
+    return run_map(args, parser, _row_function, prefix=PREFIXES.get(args.command))
 
 
 def _row_function(args: argparse.Namespace, path: str, selected: list[str]) -> Any:
@@ -156,16 +214,23 @@ def run_map(
     parser: argparse.ArgumentParser,
     row_function: RowFactory,
     checks: Callable[[argparse.Namespace, argparse.ArgumentParser], None] | None = None,
+    *,
+    prefix: str | None = None,
+    example: bool = True,
 ) -> int:
     """Run a map command: ``row_function`` maps the records (both engines), ``checks``
-    refuses what the command cannot do, after the checks every map shares."""
+    refuses what the command cannot do (before either engine starts), ``prefix`` names the
+    output columns (:func:`output_name`), ``example``: whether the command has ``--example``.
+    """
     command: str = args.command
-    path, columns = _stream.source(args, parser, EXAMPLE_COLUMNS)
+    path, columns = _stream.source(args, parser, EXAMPLE_COLUMNS if example else None)
     output = _stream.target(args)
+    if checks is not None:
+        checks(args, parser)
     if args.engine == "dask":
 
         def plan(view: Any) -> tuple[list[str], _stream.Layout, _stream.RowFunction]:
-            names, layout = output_layout(view, command, "row")
+            names, layout = output_layout(view, command, "row", prefix)
             return names, layout, row_function(args, view.path, view.selected)
 
         return _stream.run_dask(args, parser, path, columns, output, plan)
@@ -174,11 +239,9 @@ def run_map(
         sio.file_format(output)  # an unknown extension fails before any work
     if args.axis == "column" and path == "-":
         parser.error(READS_TWICE)
-    if checks is not None:
-        checks(args, parser)
 
     reader = _stream.open_input(args, path, columns)
-    names, layout = output_layout(reader, command, args.axis)
+    names, layout = output_layout(reader, command, args.axis, prefix)
     passes = 2 if args.axis == "column" and command != "logsumexp" else 1
 
     def body(writer: sio.Writer, progress: _stream.Progress) -> int:
@@ -201,8 +264,40 @@ def run_map(
     return 0
 
 
-def output_layout(reader: Any, command: str, axis: str) -> tuple[list[str], _stream.Layout]:
-    """Output column names and their sources, in input order."""
+def output_name(name: str, prefix: str | None) -> str:
+    """The name of the output column computed from the selected column ``name``.
+
+    ``prefix`` says what the column now holds (``p_``, ``logp_``, ``logit_``); a prefix of
+    this kind already on ``name`` is replaced, any other name gets it in front. None keeps
+    the name.
+
+    Examples
+    --------
+    >>> output_name("logit_3", "p_"), output_name("p_3", "logit_"), output_name("a", "logp_")
+    ('p_3', 'logit_3', 'logp_a')
+    >>> output_name("p_", "logit_"), output_name("x", None)
+    ('logit_p_', 'x')
+    """
+    if prefix is None:
+        return name
+    for quantity in _QUANTITIES:
+        if name.startswith(quantity) and len(name) > len(quantity):
+            return prefix + name[len(quantity) :]
+    return prefix + name
+
+
+def output_layout(
+    reader: Any, command: str, axis: str, prefix: str | None = None
+) -> tuple[list[str], _stream.Layout]:
+    """Output column names and their sources, in input order; the selected columns renamed
+    by :func:`output_name` with ``prefix``.
+
+    Raises
+    ------
+    softmaxkit.io.InputError
+        When two output columns would have one name (a renamed column and a column passed
+        through, or two renamed columns).
+    """
     if command == "logsumexp":
         if axis == "column":  # one record: the logsumexp of each selected column
             return list(reader.selected), [("value", k) for k in range(len(reader.selected))]
@@ -212,8 +307,21 @@ def output_layout(reader: Any, command: str, axis: str) -> tuple[list[str], _str
         return [*reader.passthrough, "logsumexp"], layout
     position = {n: k for k, n in enumerate(reader.selected)}
     kept = set(reader.passthrough)
-    names = [n for n in reader.names if n in position or n in kept]
-    return names, [("value", position[n]) if n in position else ("pass", n) for n in names]
+    sources = [n for n in reader.names if n in position or n in kept]
+    names: list[str] = []
+    seen: dict[str, str] = {}  # output name -> the input column it comes from
+    for n in sources:
+        out = output_name(n, prefix) if n in position else n
+        if out in seen:
+            a, b = seen[out], n
+            source, other = (a, b) if a in position else (b, a)
+            template = NAME_CLASH_SELECTED if other in position else NAME_CLASH
+            message = template.format(name=out, source=source, other=other)
+            raise sio.InputError(reader.path, None, source, message)
+        seen[out] = n
+        names.append(out)
+    layout = [("value", position[n]) if n in position else ("pass", n) for n in sources]
+    return names, layout
 
 
 # --------------------------------------------------------------------------- --axis column

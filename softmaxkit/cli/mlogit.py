@@ -10,14 +10,24 @@ The file (CSV, Parquet or ``.npy``) is read in blocks and held in memory (Newton
 passes over the rows several times). ``--features`` are read as numbers; the ``--target``
 column is read as text, and its labels are integers if every one parses as an integer,
 numbers if every one parses as a number, else strings. ``--base`` is matched the same way.
+
+Before the fit, the command refuses (exit status 2, one line) what would fail slowly or
+obscurely inside it: a feature value that is not finite (naming the file's 1-based data row
+and column, as the reader numbers rows) and a ``--target`` with about as many distinct
+labels as records (a continuous column given as the categories; :func:`check_categories`).
+The library's messages and warnings are printed with the command's option names in place of
+the Python ones (:func:`cli_message`, :func:`warnings_to_stderr`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import re
 import sys
 import warnings
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +38,16 @@ from softmaxkit.cli._args import Rule, Text, add_command, delimiter, number, pos
 from softmaxkit.cli._stream import CLUSTER_ONLY
 from softmaxkit.mlogit import MultinomialLogit, SeparationError
 
-__all__ = ["NAMES", "TEXTS", "add_parsers", "pd_unique", "run"]
+__all__ = [
+    "NAMES",
+    "TEXTS",
+    "add_parsers",
+    "check_categories",
+    "cli_message",
+    "pd_unique",
+    "run",
+    "warnings_to_stderr",
+]
 
 NAMES = ("mlogit",)
 
@@ -49,6 +68,16 @@ NOT_A_BASE = "--base {text!r} is not a label of this column; its labels are [{sh
 ONE_TARGET = "--target must name exactly one column"
 NOT_A_TARGET = "--target must name a column of the dataset"
 MISSING_CATEGORY = "missing category (use --na drop to skip such records)"
+NOT_FINITE = (
+    "{value} is not a finite number; every feature value must be finite (use --na drop to "
+    "skip such records)"
+)
+TOO_MANY_LABELS = (
+    "--target {target} has {k} distinct values in {n} records, so it is not a column of "
+    "categories (a multinomial logit needs several records per category); {advice}"
+)
+TARGET_ADVICE = "did you mean --target {name} ({count} categories)?"
+NO_CANDIDATE = "--target names the column of categories; numeric predictors go in --features"
 
 TEXTS = {
     "mlogit": Text(
@@ -70,13 +99,96 @@ National Election Study subset shipped with softmaxkit (public domain; statsmode
 """,
         hints=(
             EXAMPLE_OR_FILE, REQUIRED, TARGET_REQUIRED, ALPHA_NEEDS_L2, CONF_LEVEL, TEXT_TABLE,
-            NOT_A_BASE, ONE_TARGET, NOT_A_TARGET, MISSING_CATEGORY, CLUSTER_ONLY,
+            NOT_A_BASE, ONE_TARGET, NOT_A_TARGET, MISSING_CATEGORY, CLUSTER_ONLY, NOT_FINITE,
+            TOO_MANY_LABELS, TARGET_ADVICE, NO_CANDIDATE,
         ),
     ),
 }
 
 _NONNEGATIVE: Rule = (lambda v: math.isfinite(v) and v >= 0, "must be a finite number >= 0")
 _POSITIVE: Rule = (lambda v: v != 0, "must be > 0")  # after _NONNEGATIVE
+
+# A target is refused as "not categories" when it has more than this many distinct labels
+# and they are more than half the records (or every record has its own label, n >= 3): a
+# multinomial logit with K categories has (K - 1) x p coefficients, and categories seen
+# once or twice are separated; a continuous column would only fail after a long fit.
+MAX_SPARSE_CATEGORIES = 20
+# A column suggested as the probable target has at most this many distinct values.
+_SUGGEST_AT_MOST = 20
+
+# The library's messages speak Python: "MultinomialLogit.fit: " in front, keyword arguments
+# in the advice. On the command line they name the command's options (longest match first).
+_API_PREFIX = re.compile(r"^[A-Z]\w*(?:\.\w+)?: ")
+_CLI_WORDS = (
+    ("X is rank deficient", "the features (with the intercept) are rank deficient"),
+    ("X column ", "feature column "),
+    ("pass fit_intercept=False", "use --no-intercept"),
+    ("fit_intercept=False", "--no-intercept"),
+    ("penalty='l2' with alpha > 0", "--penalty l2 (with --alpha > 0)"),
+    ("penalty='l2'", "--penalty l2"),
+    ("the penalty (alpha)", "the penalty (--alpha)"),
+    ("max_iter=", "--max-iter "),
+    ("tol=", "--tol "),
+)
+
+
+# The library's non-finite feature message (its row is a 0-based index into X), e.g. from
+# the Dask engine, whose rows the command does not read itself.
+_NONFINITE = re.compile(r"X\[\d+, \d+\] \(row (\d+), column '(.*)'\) is (\S+); every feature")
+
+
+def _located(text: str, path: str) -> sio.InputError:
+    """A fit's ValueError as the command's error: a non-finite feature at the file's 1-based
+    row and column, like the reader's own errors; anything else in option names."""
+    found = _NONFINITE.search(text)
+    if found is None:
+        return sio.InputError(path, None, None, cli_message(text))
+    value = float(found.group(3))
+    shown = "NaN" if math.isnan(value) else f"{value:+g}"
+    row = int(found.group(1)) + 1
+    return sio.BadRecordError(path, row, found.group(2), NOT_FINITE.format(value=shown))
+
+
+def cli_message(text: str, words: Sequence[tuple[str, str]] = _CLI_WORDS) -> str:
+    """A library message as the command line says it: without the ``Class.method: `` it
+    starts with, and with option names (``--no-intercept``) for the keyword arguments
+    (``fit_intercept=False``) it advises: each ``(python, option)`` of ``words`` replaced in
+    turn (default: ``mlogit``'s options).
+
+    Examples
+    --------
+    >>> cli_message("MultinomialLogit.fit: drop it, or pass fit_intercept=False")
+    'drop it, or use --no-intercept'
+    >>> cli_message("TemperatureScaling.fit: the logits are no better than uniform")
+    'the logits are no better than uniform'
+    """
+    text = _API_PREFIX.sub("", text, count=1)
+    for api, cli in words:
+        text = text.replace(api, cli)
+    return text
+
+
+@contextlib.contextmanager
+def warnings_to_stderr(
+    command: str, words: Sequence[tuple[str, str]] = _CLI_WORDS
+) -> Iterator[None]:
+    """Within the block, collect every warning; on leaving it print each once, as one line
+    ``softmaxkit COMMAND: warning: ...`` on standard error (:func:`cli_message` with
+    ``words``), instead of Python's ``file:line: RuntimeWarning: ...`` with its source line.
+
+    The warnings are printed even when the block raises (they may explain the error).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                line = cli_message(str(w.message), words)
+                if line not in seen:
+                    seen.add(line)
+                    print(f"softmaxkit {command}: warning: {line}", file=sys.stderr)
 
 
 def add_parsers(sub: Any) -> None:
@@ -163,6 +275,50 @@ def _match_base(text: str | None, labels: np.ndarray, file: str, column: str) ->
     raise sio.InputError(file, None, column, NOT_A_BASE.format(text=text, shown=shown))
 
 
+def check_categories(
+    labels: np.ndarray,
+    n: int,
+    path: str,
+    target: str,
+    x: np.ndarray | None = None,
+    names: list[str] | None = None,
+) -> None:
+    """Refuse a ``--target`` that is not a column of categories, before the fit.
+
+    Parameters
+    ----------
+    labels : ndarray
+        The distinct labels (or all of them: only the distinct count matters).
+    n : int
+        The number of records.
+    path, target : str
+        The file and the target column, for the message.
+    x, names : ndarray and list of str, optional
+        The feature columns read; one of them with 2 to 20 distinct values is suggested as
+        the probable target.
+
+    Raises
+    ------
+    softmaxkit.io.InputError
+        When every record has its own label (``n >= 3``), or there are more than
+        :data:`MAX_SPARSE_CATEGORIES` labels and they outnumber half the records: a
+        continuous column given as ``--target``, whose fit would run long and end in a
+        separation error listing every label.
+    """
+    k = int(np.unique(labels).shape[0])
+    if not ((n >= 3 and k >= n) or (k > MAX_SPARSE_CATEGORIES and 2 * k > n)):
+        return
+    advice = NO_CANDIDATE
+    if x is not None and names is not None:
+        for j, name in enumerate(names):
+            count = int(np.unique(x[:, j]).shape[0])
+            if 2 <= count <= _SUGGEST_AT_MOST:
+                advice = TARGET_ADVICE.format(name=name, count=count)
+                break
+    message = TOO_MANY_LABELS.format(target=target, k=k, n=n, advice=advice)
+    raise sio.InputError(path, None, target, message)
+
+
 def _ordered(names: list[str], specs: list[str], path: str) -> list[str]:
     """The columns the specs select, in the order of the specs (each spec's matches in file
     order), without repeats."""
@@ -216,9 +372,15 @@ def _read(path: str, target: str, features: list[str] | None, args: argparse.Nam
         dropped = int((~keep).sum())
         x = x[keep]
         raw = [v for v, k in zip(raw, keep, strict=True) if k]
-    elif missing.any():
-        row = int(np.argmax(missing)) + 1
-        raise sio.BadRecordError(path, row, tname, MISSING_CATEGORY)
+    else:
+        if missing.any():
+            row = int(np.argmax(missing)) + 1
+            raise sio.BadRecordError(path, row, tname, MISSING_CATEGORY)
+        bad = ~np.isfinite(x)
+        if bad.any():  # "nan", "inf" written in the file: the fit would refuse them later
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            value = "NaN" if np.isnan(x[i, j]) else f"{x[i, j]:+g}"
+            raise sio.BadRecordError(path, i + 1, chosen[j], NOT_FINITE.format(value=value))
     if x.shape[0] == 0:
         raise sio.InputError(path, None, None, "no records to fit")
     return x, _parse_labels(raw), chosen, dropped
@@ -269,16 +431,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         model = MultinomialLogit(base=base, fit_intercept=not args.no_intercept,
                                  penalty=penalty, alpha=alpha, tol=args.tol,
                                  max_iter=args.max_iter)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with warnings_to_stderr("mlogit"):
             try:
                 model.fit(frame, series)
             except SeparationError as exc:
-                raise sio.InputError(path, None, target, str(exc)) from None
+                raise sio.InputError(path, None, target, cli_message(str(exc))) from None
             except (ValueError, TypeError) as exc:
-                raise sio.InputError(path, None, None, str(exc)) from None
-        for w in caught:
-            print(f"softmaxkit mlogit: warning: {w.message}", file=sys.stderr)
+                raise _located(str(exc), path) from None
         return model
 
     if args.engine == "dask":
@@ -286,6 +445,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.scheduler is not None or args.workers is not None:
         parser.error(CLUSTER_ONLY)
     x, labels, names, dropped = _read(path, target, features, args)
+    check_categories(labels, x.shape[0], path, target, x, names)
     model = fit(_frame(x, names), _series(labels, target), labels)
     if dropped and not args.quiet:
         print(f"softmaxkit mlogit: dropped {dropped} record{'s' * (dropped != 1)} with "
@@ -331,10 +491,17 @@ def _run_dask(args: argparse.Namespace, path: str, target: str, features: list[s
         chosen = [n for n in names if n != target]
     with _dask.client(args.scheduler, args.workers):
         if args.na == "drop":
-            frame = frame.dropna(subset=[*chosen, target])
+            # As the local engine: records with a missing category or a feature that is not
+            # finite (NaN, or inf written in the file) are dropped.
+            frame = frame.dropna(subset=[target])
+            frame = frame[(frame[chosen].abs() < np.inf).all(axis=1)]
         # Distinct labels per partition, then overall: no shuffle for a handful of values.
         per_part = frame[target].map_partitions(lambda c: c.dropna().drop_duplicates())
-        labels = np.asarray(pd_unique(per_part.compute()))
+        import dask
+
+        distinct, n = dask.compute(per_part, frame[target].count())  # one pass over the data
+        labels = np.asarray(pd_unique(distinct))
+        check_categories(labels, int(n), path, target)
         if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):
             # CSV integers are read as floats by Dask: category 1.0 is label 1.
             frame[target] = frame[target].astype("int64")

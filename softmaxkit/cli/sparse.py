@@ -8,7 +8,8 @@
 
 They take the options of the map commands (:func:`softmaxkit.cli.maps.add_options`) and run
 the same way (:func:`softmaxkit.cli.maps.run_map`), but each needs its whole record: they
-work row-wise only.
+work row-wise only (``--axis`` is not offered; ``--axis column`` is refused). Their output
+columns hold probabilities and are named ``p_*`` (:func:`softmaxkit.cli.maps.output_name`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ __all__ = ["NAMES", "TEXTS", "add_parsers", "run"]
 NAMES = ("sparsemax", "entmax15", "entmax")
 
 ROW_ONLY = "{command} works row-wise only (each record is one distribution)"
-AXIS_HELP = "row only (default): each record is one distribution; 'column' is refused"
 ALPHA = "--alpha must be a number >= 1, got {alpha:g}"
-_HINTS = (*maps.HINTS, ROW_ONLY)
+_HINTS = (*maps.ROW_HINTS, _stream.EXAMPLE_OR_INPUT, maps.REQUIRED, ROW_ONLY)
 
 TEXTS = {
     "sparsemax": Text(
@@ -38,7 +38,7 @@ TEXTS = {
             "softmaxkit sparsemax --example -o sparse.csv",
             "softmaxkit sparsemax scores.parquet --columns 'score_*' -T 0.5 -o sparse.parquet",
         ),
-        notes=_stream.NOTES,
+        notes=_stream.NOTES + maps.naming_note("p_"),
         hints=_HINTS,
     ),
     "entmax15": Text(
@@ -48,7 +48,7 @@ TEXTS = {
             "softmaxkit entmax15 --example -o p.csv",
             "softmaxkit entmax15 logits.npy --columns 0:10 -o p.npy",
         ),
-        notes=_stream.NOTES,
+        notes=_stream.NOTES + maps.naming_note("p_"),
         hints=_HINTS,
     ),
     "entmax": Text(
@@ -58,7 +58,7 @@ TEXTS = {
             "softmaxkit entmax --example --alpha 1.2 -o p.csv",
             "softmaxkit entmax logits.csv --columns 'logit_*' --alpha 2 -o p.csv",
         ),
-        notes=_stream.NOTES,
+        notes=_stream.NOTES + maps.naming_note("p_"),
         hints=(*_HINTS, ALPHA),
     ),
 }
@@ -74,7 +74,7 @@ def add_parsers(sub: Any) -> None:
     """Add ``sparsemax``, ``entmax15`` and ``entmax`` (which also takes ``--alpha``)."""
     for name in NAMES:
         p = add_command(sub, name, TEXTS[name])
-        maps.add_options(p, axis_help=AXIS_HELP)
+        maps.add_options(p, row_only=True)
         if name == "entmax":
             p.add_argument(
                 "--alpha", type=float, default=1.5, metavar="A",
@@ -84,7 +84,7 @@ def add_parsers(sub: Any) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run ``sparsemax``, ``entmax15`` or ``entmax``; return the exit status."""
-    return maps.run_map(args, parser, _row_function, _checks)
+    return maps.run_map(args, parser, _row_function, _checks, prefix="p_")
 
 
 def _checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from softmaxkit._base import sparse_kernel
-from softmaxkit._base.arrays import rmax
 from softmaxkit._base.core import (
     Setup,
     finish,
@@ -25,6 +24,7 @@ from softmaxkit._base.core import (
     is_lazy,
     prepare,
 )
+from softmaxkit.derivatives import forms
 
 __all__ = [
     "Rows",
@@ -117,25 +117,16 @@ class Rows:
 
 
 def row_flags(c: Setup, x: Array | None = None, *, temperature_kills: bool = True) -> Rows:
-    """Rows where the map is locally constant (+inf entries; T = 0 or inf) and rows with NaN.
+    """Rows where the map is locally constant (+inf entries; T = 0 or inf) and rows with NaN:
+    :func:`~softmaxkit.derivatives.forms.classify_rows` as flags (False when none is set).
 
     ``x`` is the input in the compute dtype (``c.x`` when not given).
     """
     xp = c.xp
     x = c.x if x is None else x
-    if c.mask is not None:
-        x = xp.where(c.mask, x, full_like_scalar(xp, x, -math.inf))
-    m = rmax(xp, x, c.axes)
-    nan = xp.isnan(m)
-    dead = m == math.inf
-    if temperature_kills:
-        temp = c.temp
-        if temp.kind in ("zero", "inf"):
-            dead = xp.ones_like(dead)
-        elif temp.kind == "array":
-            t = temp.value
-            dead = dead | (t == 0) | xp.isinf(t)
-    dead = dead & ~nan
+    rc = forms.classify_rows(xp, x, c.axes, mask=c.mask,
+                             temperature=c.temp if temperature_kills else 1.0)
+    dead, nan = rc.dead, rc.nan
     return Rows(
         False if surely_false(xp, dead) else dead, False if surely_false(xp, nan) else nan
     )
@@ -152,13 +143,9 @@ def finish_rows(c: Setup, a: Array, rows: Rows, arrange: Callable[[Array], Array
 
 
 def kept_entries(c: Setup, x: Array | None = None) -> Array:
-    """Entries that take part (not masked, not −inf); NaN and +inf entries count as kept so
-    that their rows stay NaN, or are zeroed as dead rows."""
-    x = c.x if x is None else x
-    keep = x != -math.inf
-    if c.mask is not None:
-        keep = keep & c.mask
-    return keep
+    """Entries that take part (``kept`` of
+    :func:`~softmaxkit.derivatives.forms.classify_rows`)."""
+    return forms.taking_part(c.x if x is None else x, c.mask)
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,16 +154,9 @@ def kept_entries(c: Setup, x: Array | None = None) -> Array:
 
 
 def divisor(c: Setup) -> Any:
-    """T as :mod:`~softmaxkit.derivatives.forms` takes it: None for T = 1 and for T = 0 or inf
-    (those rows are dead), a float, or a kept-dims array holding 1 where T is 0 or inf."""
-    temp = c.temp
-    if temp.kind == "scalar":
-        return float(temp.value)
-    if temp.kind == "array":
-        xp = c.xp
-        t = temp.value
-        return xp.where((t == 0) | xp.isinf(t), full_like_scalar(xp, t, 1.0), t)
-    return None
+    """T as :mod:`~softmaxkit.derivatives.forms` takes it (``divisor`` of
+    :func:`~softmaxkit.derivatives.forms.classify_rows`)."""
+    return forms.temperature_divisor(c.xp, c.temp)
 
 
 def rows_divisor(c: Setup, t: Any) -> Any:

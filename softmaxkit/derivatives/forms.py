@@ -57,16 +57,18 @@ array([ 0.0758036 , -0.02861894, -0.04718466])
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from softmaxkit._base.arrays import device_of, rsum
-from softmaxkit._base.core import full_like_scalar
+from softmaxkit._base.arrays import device_of, rmax, rsum
+from softmaxkit._base.core import Temperature, full_like_scalar
 
 __all__ = [
+    "RowClasses",
     "alpha_relu_jacobian",
     "alpha_relu_jvp",
+    "classify_rows",
     "complement",
     "entmax_dalpha",
     "eye",
@@ -88,6 +90,8 @@ __all__ = [
     "sparse_jvp",
     "sparse_vjp",
     "sparse_weights",
+    "taking_part",
+    "temperature_divisor",
 ]
 
 Array = Any
@@ -117,6 +121,119 @@ def _col(xp: Any, a: Array) -> Array:
 
 def _row(xp: Any, a: Array) -> Array:
     return xp.expand_dims(a, axis=-2)
+
+
+class RowClasses(NamedTuple):
+    """What :func:`classify_rows` tells about an input: see there."""
+
+    kept: Array
+    dead: Array
+    nan: Array
+    divisor: Divisor
+
+
+def _temperature_value(temperature: Any) -> Any:
+    """A :class:`~softmaxkit._base.core.Temperature` record as a float or its array."""
+    if not isinstance(temperature, Temperature):
+        return temperature
+    return {"one": 1.0, "zero": 0.0, "inf": math.inf}.get(temperature.kind, temperature.value)
+
+
+def classify_rows(
+    xp: Any, x: Array, axes: tuple[int, ...], *, mask: Array | None = None,
+    temperature: Any = 1.0, plus_inf_dead: bool = True,
+) -> RowClasses:
+    r"""Which entries take part, which rows are locally constant, which are NaN, and T.
+
+    The one classification behind every derivative and autograd rule (the ``kept``, ``dead``
+    and ``t`` arguments of the formulas here).
+
+    Parameters
+    ----------
+    xp : namespace
+        The array-API namespace of ``x``.
+    x : array
+        The map's input (any real dtype).
+    axes : tuple of int
+        The reduced axes (``()``: every entry is its own row).
+    mask : array of bool, optional
+        The validated ``where`` mask, broadcastable to ``x``.
+    temperature : float, array or Temperature
+        T as a Python number (0 and inf allowed), an array broadcastable to the reduced shape
+        with kept dims, or the parsed :class:`~softmaxkit._base.core.Temperature` record.
+        Pass 1.0 where the temperature must not freeze rows (hardmax).
+    plus_inf_dead : bool, default True
+        Whether a row holding +inf is constant (it is for the normalised maps, whose mass stays
+        on the +inf entries; not for the elementwise α-ReLU).
+
+    Returns
+    -------
+    RowClasses
+        ``kept``
+            bool, ``x``'s shape: the entries that take part — not masked and not −inf (NaN and
+            +inf entries count as kept, so that their rows stay NaN or are zeroed as dead).
+        ``dead``
+            bool, kept dims: rows where the map is locally constant — rows holding +inf
+            (when ``plus_inf_dead``), all rows at T = 0 or inf, and rows where an array T is
+            0 or inf. Rows holding NaN are never dead (their NaN must flow).
+        ``nan``
+            bool, kept dims: rows holding NaN (among the entries that are not masked).
+        ``divisor``
+            T as the formulas take it: None for T = 1 and for a number T = 0 or inf (every
+            row dead), a float, or an array (kept dims) holding 1 where T is 0 or inf.
+
+    Every step is an array operation without a data-dependent branch, so the classification
+    runs unchanged under ``jax.jit``, ``torch.func`` transforms and ``torch.compile``. An
+    input without entries has no row dead or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import array_api_compat
+    >>> x = np.array([[1.0, np.inf], [np.nan, 0.0], [-np.inf, 2.0]])
+    >>> rc = classify_rows(array_api_compat.array_namespace(x), x, (1,), temperature=2.0)
+    >>> rc.dead.ravel(), rc.nan.ravel(), rc.divisor
+    (array([ True, False, False]), array([False,  True, False]), 2.0)
+    >>> rc.kept
+    array([[ True,  True],
+           [ True,  True],
+           [False,  True]])
+    """
+    t = _temperature_value(temperature)
+    kept = taking_part(x, mask)
+    masked = x if mask is None else xp.where(mask, x, full_like_scalar(xp, x, -math.inf))
+    if any(n == 0 for n in x.shape):
+        # No entry: no row holds +inf or NaN (a maximum over no entry is undefined in most
+        # namespaces).
+        shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+        nan = xp.zeros(shape, dtype=xp.bool, device=device_of(x))
+        dead = nan
+    else:
+        m = rmax(xp, masked, axes)
+        nan = xp.isnan(m)
+        dead = m == math.inf if plus_inf_dead else xp.zeros_like(nan)
+    if isinstance(t, (int, float)):
+        if float(t) == 0.0 or math.isinf(t):
+            dead = xp.ones_like(dead)
+    else:
+        dead = dead | (t == 0) | xp.isinf(t)
+    return RowClasses(kept, dead & ~nan, nan, temperature_divisor(xp, t))
+
+
+def taking_part(x: Array, mask: Array | None = None) -> Array:
+    """The ``kept`` entries of :func:`classify_rows`: not masked and not −inf."""
+    kept = x != -math.inf
+    return kept if mask is None else kept & mask
+
+
+def temperature_divisor(xp: Any, temperature: Any) -> Divisor:
+    """The ``divisor`` of :func:`classify_rows`: None for T = 1, 0 or inf (a number), the
+    float T, or the array T with 1 where it is 0 or inf (those rows are dead)."""
+    t = _temperature_value(temperature)
+    if isinstance(t, (int, float)):
+        t = float(t)
+        return None if t in (0.0, 1.0) or math.isinf(t) else t
+    return xp.where((t == 0) | xp.isinf(t), full_like_scalar(xp, t, 1.0), t)
 
 
 def eye(xp: Any, n: int, device: Any) -> Array:

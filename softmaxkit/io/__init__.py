@@ -22,7 +22,16 @@ row's probabilities into NaN far from the cause. ``na="nan"`` reads it as NaN, `
 as ``-inf``, i.e. an excluded entry (probability 0).
 
 A bad record raises :class:`BadRecordError` naming the file, the 1-based data row (the header
-is not counted, blank lines are skipped and not counted) and the column.
+is not counted, blank lines are skipped and not counted) and the column. A number beyond the
+float64 range (``1e999``) is a bad record too unless ``overflow="inf"``. A file that cannot
+be read or decompressed (a truncated ``.csv.gz``) raises :class:`InputError`. Errors carry a
+``reason`` (:data:`REASONS`) from which a caller builds its advice; the messages never name
+a command's options.
+
+Outputs are written to ``.<target>.softmaxkit-<pid>-<random>.tmp`` beside the target and
+renamed over it on success; :func:`check_output` refuses an unwritable location up front,
+and a writer removes the temporary files that killed runs left for its target
+(:func:`stale_temporary_files`).
 
 When pyarrow is installed CSV is read and written through its C++ CSV engine (several times
 faster); any record it rejects is re-read with the standard-library :mod:`csv` module, which
@@ -38,22 +47,24 @@ reader), ``_readers`` (Parquet, ``.npy``, :func:`open_reader`), ``_writers`` (ev
 
 from softmaxkit.io._blocks import Block, Reader
 from softmaxkit.io._columns import select_columns
-from softmaxkit.io._errors import BadRecordError, InputError, MissingFileError
+from softmaxkit.io._errors import REASONS, BadRecordError, InputError, MissingFileError
 from softmaxkit.io._example import example_path, load_example
 from softmaxkit.io._formats import Format as Format  # public, not in __all__ (as before)
 from softmaxkit.io._formats import NaPolicy as NaPolicy
 from softmaxkit.io._formats import default_chunk_rows, file_format
 from softmaxkit.io._readers import open_reader
-from softmaxkit.io._writers import Writer, open_writer
+from softmaxkit.io._writers import Writer, check_output, open_writer, stale_temporary_files
 from softmaxkit.io._writers import dictionary_columns as dictionary_columns
 
 __all__ = [
+    "REASONS",
     "BadRecordError",
     "Block",
     "InputError",
     "MissingFileError",
     "Reader",
     "Writer",
+    "check_output",
     "default_chunk_rows",
     "example_path",
     "file_format",
@@ -61,4 +72,5 @@ __all__ = [
     "open_reader",
     "open_writer",
     "select_columns",
+    "stale_temporary_files",
 ]

@@ -3,6 +3,7 @@ conversion of text cells and Arrow columns to float64 with exact locations for b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,24 +127,71 @@ class Reader:
 
 def _na_fill(na: str, file: str, row: int, column: str, what: str) -> float:
     if na == "error":
-        raise BadRecordError(
-            file, row, column, f"{what} (use --na nan or --na mask to accept missing values)"
-        )
+        # No advice here: which option accepts missing values is the command's to say.
+        raise BadRecordError(file, row, column, what, reason="missing")
     return _NA_VALUE[na]
 
 
+# The texts that mean an infinity (after stripping blanks and one sign), as float() reads them.
+_INF_WORDS = frozenset({"inf", "infinity"})
+
+
+def _is_inf_word(text: Any) -> bool:
+    """Whether ``text`` spells an infinity (``inf``, ``-Infinity``, ...), not a huge number."""
+    word = str(text).strip().lower()
+    return word.lstrip("+-") in _INF_WORDS and len(word) - len(word.lstrip("+-")) <= 1
+
+
+def _overflow_error(file: str, row: int, column: str, text: Any) -> BadRecordError:
+    return BadRecordError(
+        file,
+        row,
+        column,
+        f"{str(text).strip()!r} is too large for a float64, whose largest value is 1.8e308",
+        reason="overflow",
+    )
+
+
+def _check_overflow(
+    values: np.ndarray, texts: Sequence[Any], *, file: str, column: str, start: int
+) -> BadRecordError | None:
+    """The first cell read as +-inf whose text is a finite number too large for a float
+    ('1e999'), or None. ``texts[i]`` is the text of ``values[i]``; only the infinite
+    values are looked at, so a column without infinities costs one pass of isinf."""
+    for i in np.flatnonzero(np.isinf(values)):
+        if not _is_inf_word(texts[i]):
+            return _overflow_error(file, start + int(i) + 1, column, texts[i])
+    return None
+
+
 def _parse_cells(
-    cells: Sequence[Any], *, file: str, column: str, start: int, na: str
+    cells: Sequence[Any],
+    *,
+    file: str,
+    column: str,
+    start: int,
+    na: str,
+    overflow: str = "error",
 ) -> tuple[np.ndarray, BadRecordError | None]:
-    """Parse one column of text cells (None = null); return values and the first error."""
+    """Parse one column of text cells (None = null); return values and the first error.
+
+    ``overflow="error"``: a finite number beyond the float64 range ('1e999', which float()
+    reads as inf) is an error; ``"inf"``: it is read as +-inf.
+    """
     try:
-        return np.array(cells, dtype=np.float64), None
+        out = np.array(cells, dtype=np.float64)
     except (ValueError, TypeError):
         pass  # locate the offending cell below; this is the rare path
+    else:
+        if overflow == "error":
+            return out, _check_overflow(out, cells, file=file, column=column, start=start)
+        return out, None
     out = np.empty(len(cells), dtype=np.float64)
     for i, s in enumerate(cells):
         try:
             out[i] = float(s)
+            if overflow == "error" and math.isinf(out[i]) and not _is_inf_word(s):
+                return out, _overflow_error(file, start + i + 1, column, s)
             continue
         except (ValueError, TypeError):
             pass
@@ -172,8 +220,12 @@ def _arrow_block(
     progress: int,
     file: str,
     na: str,
+    overflow: str = "error",
 ) -> Block:
-    """Convert a pyarrow RecordBatch slice to a Block (selected columns to float64)."""
+    """Convert a pyarrow RecordBatch slice to a Block (selected columns to float64).
+
+    Text columns are parsed (``overflow`` as in :func:`_parse_cells`); float columns are
+    taken as they are (a binary double cannot overflow)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -185,7 +237,7 @@ def _arrow_block(
         t = arr.type
         if pa.types.is_string(t) or pa.types.is_large_string(t):
             values[:, k], err = _parse_cells(
-                arr.to_pylist(), file=file, column=name, start=start, na=na
+                arr.to_pylist(), file=file, column=name, start=start, na=na, overflow=overflow
             )
         elif (
             pa.types.is_floating(t)

@@ -25,12 +25,14 @@ class _ParquetReader(Reader):
         chunk_rows: int | None,
         na: str,
         passthrough: bool,
+        overflow: str = "error",
     ) -> None:
         pa = _require_pyarrow("reading Parquet files")
         import pyarrow.parquet as pq
 
         self.path = path
         self._na = na
+        self._overflow = overflow
         try:
             # pre_buffer (pyarrow's default) reads ahead over the whole file: memory then grows
             # with the file (5 GB of RSS for a 5 GB file); buffered reads keep it bounded.
@@ -38,15 +40,28 @@ class _ParquetReader(Reader):
         except FileNotFoundError:
             raise MissingFileError(path, None, None, "no such file") from None
         except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(path, None, None, f"not a readable Parquet file ({exc})") from None
+            raise InputError(
+                path, None, None, f"not a readable Parquet file ({exc})", reason="read"
+            ) from None
         self._setup(list(self._pf.schema_arrow.names), columns, passthrough, chunk_rows)
         self.num_rows = self.progress_total = self._pf.metadata.num_rows
 
     def blocks(self) -> Iterator[Block]:
+        import pyarrow as pa
+
         start = 0
-        for batch in self._pf.iter_batches(
+        batches = self._pf.iter_batches(
             batch_size=self.chunk_rows, columns=self.selected + self.passthrough
-        ):
+        )
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as exc:  # a damaged page, an I/O error
+                raise InputError(
+                    self.path, None, None, f"cannot read the Parquet data ({exc})", reason="read"
+                ) from None
             if batch.num_rows == 0:
                 continue
             yield _arrow_block(
@@ -57,6 +72,7 @@ class _ParquetReader(Reader):
                 start + batch.num_rows,
                 self.path,
                 self._na,
+                self._overflow,
             )
             start += batch.num_rows
 
@@ -79,8 +95,10 @@ class _NpyReader(Reader):
             arr = np.load(path, mmap_mode="r", allow_pickle=False)
         except FileNotFoundError:
             raise MissingFileError(path, None, None, "no such file") from None
-        except (ValueError, OSError) as exc:
-            raise InputError(path, None, None, f"not a readable .npy array ({exc})") from None
+        except (ValueError, OSError, EOFError) as exc:  # EOFError: a file cut short
+            raise InputError(
+                path, None, None, f"not a readable .npy array ({exc})", reason="read"
+            ) from None
         if not isinstance(arr, np.ndarray):
             raise InputError(path, None, None, "not a .npy array (an .npz archive?)")
         if arr.ndim != 2:
@@ -105,7 +123,12 @@ class _NpyReader(Reader):
         whole = len(self._sel) == self._arr.shape[1]
         for start in range(0, n, self.chunk_rows):
             part = self._arr[start : start + self.chunk_rows]  # a view of the map: no I/O yet
-            values = np.array(part if whole else part[:, self._sel], dtype=np.float64)
+            try:
+                values = np.array(part if whole else part[:, self._sel], dtype=np.float64)
+            except OSError as exc:  # an I/O error paging the map in
+                raise InputError(
+                    self.path, None, None, f"cannot read ({exc})", reason="read"
+                ) from None
             passthrough = {str(j): np.array(part[:, j]) for j in self._pt}
             yield Block(start, values, passthrough, start + part.shape[0])
 
@@ -123,6 +146,7 @@ def open_reader(
     delimiter: str = ",",
     passthrough: bool = True,
     engine: Literal["auto", "pyarrow", "python"] = "auto",
+    overflow: Literal["error", "inf"] = "error",
 ) -> Reader:
     """Open a CSV, Parquet or ``.npy`` file for block-wise reading.
 
@@ -147,6 +171,13 @@ def open_reader(
         Whether to carry the non-selected columns in each block.
     engine : {"auto", "pyarrow", "python"}
         CSV parser: pyarrow when installed ("auto"), or the :mod:`csv` module.
+    overflow : {"error", "inf"}
+        What a number written in text beyond the float64 range (``1e999``; above about
+        1.8e308 in magnitude) becomes: a :class:`BadRecordError` naming the row, the column
+        and the text (default; reason ``"overflow"``), or ``+-inf`` as :class:`float` reads
+        it. ``inf``/``-inf`` written as such are infinities either way; a number too small
+        for a float (``1e-999``) rounds to 0 as always; binary floats (Parquet doubles,
+        ``.npy``) cannot overflow.
 
     Returns
     -------
@@ -158,18 +189,23 @@ def open_reader(
     MissingFileError
         If the file does not exist.
     InputError
-        If the file cannot be read as its format or a column spec matches nothing.
+        If the file cannot be read as its format, is a directory, or a column spec matches
+        nothing. A file that cannot be read or decompressed while it is iterated
+        (a truncated ``.csv.gz``, an I/O error) raises an :class:`InputError` with reason
+        ``"read"`` then.
     ImportError
         For Parquet without pyarrow (``pip install softmaxkit[cli]``).
     """
     name = os.fspath(path)
     if na not in ("error", "nan", "mask"):
         raise ValueError(f"na must be 'error', 'nan' or 'mask', got {na!r}")
+    if overflow not in ("error", "inf"):
+        raise ValueError(f"overflow must be 'error' or 'inf', got {overflow!r}")
     fmt = file_format(name)
     if name != "-" and not os.path.exists(name):
         raise MissingFileError(name, None, None, "no such file")
     if name != "-" and os.path.isdir(name):
-        raise InputError(name, None, None, "is a directory, not a file")
+        raise InputError(name, None, None, "is a directory, not a file", reason="read")
     if fmt == "csv":
         if len(delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {delimiter!r}")
@@ -182,9 +218,15 @@ def open_reader(
             delimiter=delimiter,
             passthrough=passthrough,
             engine=engine,
+            overflow=overflow,
         )
     if fmt == "parquet":
         return _ParquetReader(
-            name, columns=columns, chunk_rows=chunk_rows, na=na, passthrough=passthrough
+            name,
+            columns=columns,
+            chunk_rows=chunk_rows,
+            na=na,
+            passthrough=passthrough,
+            overflow=overflow,
         )
     return _NpyReader(name, columns=columns, chunk_rows=chunk_rows, passthrough=passthrough)

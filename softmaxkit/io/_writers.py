@@ -3,6 +3,11 @@
 CSV (text by pyarrow's kernels when installed, else the :mod:`csv` module; both write the
 shortest text that reads back to the same double), Parquet (pyarrow) and ``.npy`` (float64,
 the header rewritten at the end so nothing is held in memory).
+
+The temporary file is named ``.<target>.softmaxkit-<pid>-<random>.tmp`` beside the target.
+A run that is killed outright (SIGKILL, a power cut) cannot remove it; the next writer of
+the same target removes every such file whose process no longer runs on this machine
+(:func:`stale_temporary_files`), and reports them in :attr:`Writer.removed`.
 """
 
 from __future__ import annotations
@@ -20,10 +25,83 @@ from typing import Any
 import numpy as np
 
 from softmaxkit.io._blocks import _parse_cells
-from softmaxkit.io._errors import BadRecordError
+from softmaxkit.io._errors import BadRecordError, InputError
 from softmaxkit.io._formats import _have_pyarrow, _require_pyarrow, file_format
 
-__all__ = ["Writer", "dictionary_columns", "open_writer"]
+__all__ = [
+    "Writer",
+    "check_output",
+    "dictionary_columns",
+    "open_writer",
+    "stale_temporary_files",
+]
+
+# The temporary files of a writer: ".<target>.softmaxkit-<pid>-<random>.tmp".
+_TMP_TAG = ".softmaxkit-"
+
+
+def _tmp_prefix(target: str) -> str:
+    return f".{os.path.basename(target)}{_TMP_TAG}{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (True when that cannot be told)."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or no way to ask
+        return True
+    return True
+
+
+def stale_temporary_files(target: str | os.PathLike[str]) -> list[str]:
+    """The temporary files of writers of ``target`` whose process no longer runs.
+
+    A writer's temporary file is ``.<target>.softmaxkit-<pid>-<random>.tmp`` in the
+    target's directory; it is left behind only when its process was killed outright
+    (SIGKILL, a crash of the machine). A file whose ``<pid>`` is a running process (this
+    one included) is not stale: it may be a run writing the same target right now.
+
+    Parameters
+    ----------
+    target : str or path-like
+        The output file.
+
+    Returns
+    -------
+    list of str
+        Paths, sorted; empty when the directory cannot be listed.
+    """
+    name = os.fspath(target)
+    directory = os.path.dirname(os.path.abspath(name))
+    pattern = re.compile(
+        re.escape(f".{os.path.basename(name)}{_TMP_TAG}") + r"(\d+)-[A-Za-z0-9_]+\.tmp"
+    )
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        m = pattern.fullmatch(entry)
+        if m and not _alive(int(m.group(1))):
+            out.append(os.path.join(directory, entry))
+    return sorted(out)
+
+
+def _remove_stale(target: str) -> list[str]:
+    """Remove the stale temporary files of ``target``; return those removed."""
+    removed = []
+    for path in stale_temporary_files(target):
+        try:
+            os.unlink(path)
+        except OSError:  # gone already, or not ours to remove: leave it
+            continue
+        removed.append(path)
+    return removed
 
 
 class Writer:
@@ -32,6 +110,12 @@ class Writer:
     Data go to a temporary file next to the target, which replaces the target
     (``os.replace``) in :meth:`close`; :meth:`abort` (or leaving a ``with`` block by an
     exception) deletes it and leaves any existing target untouched.
+
+    Attributes
+    ----------
+    removed : list of str
+        Temporary files of earlier writers of the same target, killed before they could
+        remove them, that opening this writer removed (see :func:`stale_temporary_files`).
     """
 
     def __init__(self, path: str | None, names: Sequence[str], stream: Any = None) -> None:
@@ -40,6 +124,7 @@ class Writer:
         self.rows = 0
         self._tmp: str | None = None
         self._done = False
+        self.removed: list[str] = []
         if path is None:
             target = stream if stream is not None else sys.stdout
             buf = getattr(target, "buffer", None)
@@ -49,10 +134,17 @@ class Writer:
             else:
                 self._file = _TextSink(target)
         else:
+            check_output(path)
             directory = os.path.dirname(os.path.abspath(path))
-            fd, self._tmp = tempfile.mkstemp(
-                dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-            )
+            self.removed = _remove_stale(path)
+            try:
+                fd, self._tmp = tempfile.mkstemp(
+                    dir=directory, prefix=_tmp_prefix(path), suffix=".tmp"
+                )
+            except OSError as exc:  # name the user's path, not the temporary file
+                raise InputError(
+                    path, None, None, f"cannot write here ({exc.strerror or exc})", reason="output"
+                ) from None
             self._file = os.fdopen(fd, "wb")
 
     def write(self, columns: Sequence[Any], start: int = 0) -> None:
@@ -309,21 +401,61 @@ class _NpyWriter(Writer):
                 return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
             col = col.to_pylist()
         values, err = _parse_cells(
-            list(col), file=str(self.path), column=name, start=start, na="nan"
+            list(col), file=str(self.path), column=name, start=start, na="nan", overflow="inf"
         )
         if err is not None:
             raise BadRecordError(
                 str(self.path),
                 err.row,
                 name,
-                f"{err.message}: a .npy file holds numbers only "
-                "(drop the column with --no-passthrough or write CSV/Parquet)",
+                f"{err.message}: a .npy file holds numbers only",
+                reason="text-output",
             )
         return values
 
     def _finish(self) -> None:
         self._file.seek(0)
         self._file.write(self._header(self.rows))
+
+
+def check_output(path: str | os.PathLike[str]) -> None:
+    """Refuse an output file that cannot be written, before anything is computed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file, as the user named it.
+
+    Raises
+    ------
+    InputError
+        Naming ``path`` (reason ``"output"``): when it is a directory, when its directory
+        does not exist or is not a directory, or when that directory is not writable (the
+        output is written beside the target and renamed over it, so it is the directory
+        that must be writable, not an existing target).
+
+    Examples
+    --------
+    >>> try:
+    ...     check_output("/no/such/dir/out.csv")
+    ... except InputError as exc:
+    ...     print(exc, exc.reason, sep="; ")
+    /no/such/dir/out.csv: the directory '/no/such/dir' does not exist; output
+    """
+    name = os.fspath(path)
+    if os.path.isdir(name):
+        why = "is a directory; give a file name"
+    else:
+        directory = os.path.dirname(name) or "."
+        if not os.path.exists(directory):
+            why = f"the directory {directory!r} does not exist"
+        elif not os.path.isdir(directory):
+            why = f"{directory!r} is not a directory"
+        elif not os.access(directory, os.W_OK | os.X_OK):
+            why = f"the directory {directory!r} is not writable"
+        else:
+            return
+    raise InputError(name, None, None, why, reason="output")
 
 
 def open_writer(
@@ -354,6 +486,11 @@ def open_writer(
     -------
     Writer
         Use as a context manager: the target appears only if the block exits normally.
+
+    Raises
+    ------
+    InputError
+        If ``path`` cannot be written (:func:`check_output`).
 
     Examples
     --------

@@ -83,6 +83,10 @@ def _check_frame_dtypes(names: Sequence[str], dtypes: Any, kind: str, fn: str) -
         import pandas as pd  # a pandas (or Dask) frame: pandas is installed
 
         for name, dtype in zip(names, dtypes, strict=True):
+            if pd.api.types.is_complex_dtype(dtype):
+                raise TypeError(
+                    f"{fn}: X column {name!r} has complex dtype {dtype}; expected real numbers"
+                )
             if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
                 raise TypeError(
                     f"{fn}: X column {name!r} has dtype {dtype}; expected numbers (encode a "
@@ -114,6 +118,12 @@ def _matrix_values(X: Any, fn: str) -> tuple[np.ndarray, list[str] | None]:
         values, names = _frame_to_array(X, kind, fn)
     else:
         names = None
+        if np.iscomplexobj(X):
+            # np.asarray(..., float64) would keep the real part with only a ComplexWarning.
+            raise TypeError(
+                f"{fn}: X has complex dtype {np.asarray(X).dtype}; expected real numbers "
+                "(pass X.real, or the real and imaginary parts as separate features)"
+            )
         try:
             values = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError) as exc:

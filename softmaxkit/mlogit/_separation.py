@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.separation import MARGIN_TOL, separating_direction
 from softmaxkit.mlogit._design import _FN, _label_text, _plain, _Problem
 from softmaxkit.mlogit._newton import _not_converged, _Outcome
 from softmaxkit.mlogit.errors import ConvergenceWarning, SeparationError, SeparationWarning
@@ -44,7 +45,9 @@ class _Separation:
 
 def _separation(x: np.ndarray, codes: np.ndarray, k_all: int, base: int,
                 categories: np.ndarray, names: Sequence[str]) -> _Separation | None:
-    """Linear-programming test for separation (Albert & Anderson 1984; Konis 2007).
+    """Linear-programming test for separation (Albert & Anderson 1984; Konis 2007): the
+    margins of the multinomial logit, handed to the shared LP
+    (:func:`softmaxkit._base.separation.separating_direction`).
 
     The MLE fails to exist exactly when a direction ``D`` (base column 0) has
     ``x_iᵀ(d_{y_i} − d_k) ≥ 0`` for every observation ``i`` and category ``k ≠ y_i``, with
@@ -55,7 +58,6 @@ def _separation(x: np.ndarray, codes: np.ndarray, k_all: int, base: int,
     Returns None when the data overlap (the MLE exists).
     """
     try:
-        from scipy.optimize import linprog
         from scipy.sparse import coo_array
     except ImportError:  # pragma: no cover - exercised only without SciPy
         return None
@@ -84,27 +86,12 @@ def _separation(x: np.ndarray, codes: np.ndarray, k_all: int, base: int,
     margins = coo_array(
         (np.concatenate(vals), (np.concatenate(ri), np.concatenate(ci))), shape=(n_rows, m)
     ).tocsr()
-    cost = -np.asarray(margins.sum(axis=0)).ravel()
-    res = linprog(cost, A_ub=-margins, b_ub=np.zeros(n_rows), bounds=(-1.0, 1.0),
-                  method="highs")
-    if res.status != 0 or res.x is None:
+    found = separating_direction(margins)
+    if found is None:
         return None
-    d = res.x
-    mg = (margins @ d).reshape(n, k_all - 1)
-    if mg.max() <= 1e-6 or mg.min() < -1e-7:
-        return None
-    # Complete separation: maximise the smallest margin s (variables D, s; s ≤ 1).
-    ones = np.ones((n_rows, 1))
-    from scipy.sparse import hstack
-
-    res2 = linprog(np.r_[np.zeros(m), -1.0], A_ub=hstack([-margins, ones]).tocsr(),
-                   b_ub=np.zeros(n_rows), bounds=[(-1.0, 1.0)] * m + [(None, 1.0)],
-                   method="highs")
-    complete = res2.status == 0 and res2.x is not None and -res2.fun > 1e-6
-    if complete:
-        d = res2.x[:m]
-        mg = (margins @ d).reshape(n, k_all - 1)
-    perfect = (mg > 1e-6).all(axis=1)
+    d, complete = found.direction, found.complete
+    mg = found.margins.reshape(n, k_all - 1)
+    perfect = (mg > MARGIN_TOL).all(axis=1)
     counts: dict[Any, tuple[int, int]] = {}
     for k in range(k_all):
         mine = codes == k
@@ -112,11 +99,11 @@ def _separation(x: np.ndarray, codes: np.ndarray, k_all: int, base: int,
     cats = [_plain(c) for c, (hit, _) in counts.items() if hit > 0]
     if not cats:  # a direction that only excludes categories: name the ones it moves
         involved = np.zeros(k_all, dtype=bool)
-        i_pos, k_pos = np.nonzero(mg > 1e-6)
+        i_pos, k_pos = np.nonzero(mg > MARGIN_TOL)
         involved[codes[i_pos]] = True
         involved[others[i_pos, k_pos]] = True
         cats = [_plain(categories[k]) for k in np.flatnonzero(involved)]
-    moving = np.abs(d.reshape(k_all - 1, p)).max(axis=0) > 1e-6
+    moving = np.abs(d.reshape(k_all - 1, p)).max(axis=0) > MARGIN_TOL
     feats = [names[j] for j in np.flatnonzero(moving)]
     return _Separation("complete" if complete else "quasi-complete", cats, counts, feats)
 
