@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.optional import require
 from softmaxkit.derivatives import base_softmax_vjp
 from softmaxkit.inverse import base_logits, base_softmax
 
@@ -34,14 +35,7 @@ _SUM_TOL = 1e-6
 
 
 def _import_minimize() -> Callable[..., Any]:
-    try:
-        from scipy.optimize import minimize
-    except ImportError as exc:
-        raise ImportError(
-            "minimize_on_simplex needs SciPy for the optimiser; install it with "
-            "`pip install scipy` (or `pip install softmaxkit[test]`)"
-        ) from exc
-    return minimize
+    return require("scipy.optimize", fn="minimize_on_simplex").minimize
 
 
 def _start(p0: Any) -> np.ndarray:

@@ -232,7 +232,8 @@ def test_bad_starts_and_arguments() -> None:
 
 def test_missing_scipy_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)
-    with pytest.raises(ImportError, match="pip install scipy"):
+    expected = r'minimize_on_simplex needs scipy.*pip install "softmaxkit\[stats\]"'
+    with pytest.raises(ImportError, match=expected):
         minimize_on_simplex(lambda p: 0.0, [0.5, 0.5])
 
 

@@ -44,17 +44,19 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax.custom_derivatives import SymbolicZero
 
 from softmaxkit import maps as _maps
 from softmaxkit import sparse as _sparse
 from softmaxkit._base import sparse_kernel
 from softmaxkit._base.core import finish, normalize_axis, reduced_shape, setup
+from softmaxkit._base.optional import require
 from softmaxkit.autodiff._wrap import Generated, derived, parameters
 from softmaxkit.derivatives import forms
+
+jax = require("jax", fn="softmaxkit.autodiff.jax")
+jnp = require("jax.numpy", fn="softmaxkit.autodiff.jax")
+SymbolicZero = require("jax.custom_derivatives", fn="softmaxkit.autodiff.jax").SymbolicZero
 
 __all__ = [
     "alpha_relu",

@@ -51,7 +51,6 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
-import torch
 
 from softmaxkit import maps as _maps
 from softmaxkit import sparse as _sparse
@@ -59,8 +58,11 @@ from softmaxkit._base import sparse_kernel
 from softmaxkit._base.arrays import rsum
 from softmaxkit._base.core import normalize_axis, reduced_shape, setup
 from softmaxkit._base.dispatch import is_dual
+from softmaxkit._base.optional import require
 from softmaxkit.autodiff._wrap import Generated, derived, parameters
 from softmaxkit.derivatives import forms
+
+torch = require("torch", fn="softmaxkit.autodiff.torch")
 
 __all__ = [
     "alpha_relu",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.optional import require
 from softmaxkit._base.separation import MARGIN_TOL, separating_direction
 from softmaxkit.calibration.inputs import _blocks, _Logits, class_indices
 
@@ -50,8 +51,8 @@ def find_separation(data: _Logits, y: Any, per_class: bool) -> _Found | None:
     ``per_class``: one scale per class (vector scaling), else one shared scale (temperature
     scaling with a bias). Returns None when the classes overlap (the minimiser exists).
     """
-    from scipy.sparse import coo_array
-
+    # The LP needs SciPy; a missing SciPy is said in one line naming the extra.
+    coo_array = require("scipy.sparse", fn=data.fn).coo_array
     k = data.k
     z, mask, yc = _in_memory(data, y)
     xs, keeps = [], []

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.optional import require
 from softmaxkit.calibration.metrics import ReliabilityTable, Strategy, reliability_table
 
 __all__ = ["draw_reliability", "reliability_comparison", "reliability_diagram"]
@@ -61,12 +62,7 @@ def draw_reliability(
     >>> [float(v) for v in ax.get_xlim()]
     [0.0, 1.0]
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "reliability diagrams need matplotlib: pip install softmaxkit[plot]"
-        ) from None
+    plt = require("matplotlib.pyplot", fn="reliability_diagram")
     below = None
     if ax is None:
         fig = plt.figure(figsize=(5.2, 6.4), layout="constrained")
@@ -207,8 +203,7 @@ def reliability_comparison(
     >>> len(fig.axes)
     4
     """
-    import matplotlib.pyplot as plt
-
+    plt = require("matplotlib.pyplot", fn="reliability_comparison")
     fig = plt.figure(figsize=(10, 6.6), layout="constrained")
     grid = fig.subplots(2, 2, sharex=True, height_ratios=[3, 1])
     for col, pr, title in zip(range(2), (probs_before, probs_after), titles, strict=True):

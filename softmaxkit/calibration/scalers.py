@@ -47,6 +47,7 @@ import numpy as np
 
 from softmaxkit._base.core import namespace
 from softmaxkit._base.errors import SeparationError, SeparationWarning
+from softmaxkit._base.optional import require
 from softmaxkit.calibration._separation import (
     AUTO_LP_CONSTRAINTS,
     find_separation,
@@ -564,8 +565,7 @@ def _lbfgs(
     The gradient in b sums to 0 (softmax is shift invariant, the penalty centred), so
     iterates started from a centred b stay centred.
     """
-    from scipy.optimize import minimize
-
+    minimize = require("scipy.optimize", fn="VectorScaling.fit").minimize
     nw = w0.shape[0]
 
     def f(theta: np.ndarray) -> tuple[float, np.ndarray]:

@@ -38,9 +38,11 @@ import argparse
 import contextlib
 import glob
 import os
+import re
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -632,3 +634,50 @@ def run_dask(
             file=sys.stderr,
         )
     return 0
+
+
+# Library messages start with the function that raised them (``MultinomialLogit.fit: ``).
+_API_PREFIX = re.compile(r"^[A-Z]\w*(?:\.\w+)?: ")
+
+
+def cli_message(text: str, words: Sequence[tuple[str, str]] = ()) -> str:
+    """A library message as the command line says it: without the ``Class.method: `` it
+    starts with, and with option names (``--no-intercept``) for the keyword arguments
+    (``fit_intercept=False``) it advises: each ``(python, option)`` of ``words`` replaced in
+    turn (each command passes its own table).
+
+    Examples
+    --------
+    >>> cli_message("MultinomialLogit.fit: drop it, or pass fit_intercept=False",
+    ...             [("pass fit_intercept=False", "use --no-intercept")])
+    'drop it, or use --no-intercept'
+    >>> cli_message("TemperatureScaling.fit: the logits are no better than uniform")
+    'the logits are no better than uniform'
+    """
+    text = _API_PREFIX.sub("", text, count=1)
+    for api, cli in words:
+        text = text.replace(api, cli)
+    return text
+
+
+@contextlib.contextmanager
+def warnings_to_stderr(
+    command: str, words: Sequence[tuple[str, str]] = ()
+) -> Iterator[None]:
+    """Within the block, collect every warning; on leaving it print each once, as one line
+    ``softmaxkit COMMAND: warning: ...`` on standard error (:func:`cli_message` with
+    ``words``), instead of Python's ``file:line: RuntimeWarning: ...`` with its source line.
+
+    The warnings are printed even when the block raises (they may explain the error).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                line = cli_message(str(w.message), words)
+                if line not in seen:
+                    seen.add(line)
+                    print(f"softmaxkit {command}: warning: {line}", file=sys.stderr)

@@ -21,7 +21,7 @@ temperature) are refused with exit status 2. A ``-inf`` logit of another class i
 excluded class (probability 0 before and after). With ``--engine dask`` the same checks run
 on each partition as it is read, and name the partition and the row within it. The
 library's warnings are printed as ``softmaxkit calibrate: warning: ...``
-(:func:`softmaxkit.cli.mlogit.warnings_to_stderr`), and its errors' advice names the
+(``warnings_to_stderr`` of ``cli/_stream.py``), and its errors' advice names the
 command's options (``--alpha``, ``--method``).
 """
 
@@ -40,8 +40,7 @@ from softmaxkit import calibration as cal
 from softmaxkit import io as sio
 from softmaxkit.cli import _dask, _stream
 from softmaxkit.cli._args import Text, add_command, number, positive_int
-from softmaxkit.cli._stream import CLUSTER_ONLY, DASK_OUTPUT
-from softmaxkit.cli.mlogit import cli_message, warnings_to_stderr
+from softmaxkit.cli._stream import CLUSTER_ONLY, DASK_OUTPUT, cli_message, warnings_to_stderr
 from softmaxkit.maps import softmax
 
 __all__ = ["NAMES", "TEXTS", "add_parsers", "check_logits", "run", "softmax_rows"]

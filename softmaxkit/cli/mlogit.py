@@ -16,18 +16,15 @@ obscurely inside it: a feature value that is not finite (naming the file's 1-bas
 and column, as the reader numbers rows) and a ``--target`` with about as many distinct
 labels as records (a continuous column given as the categories; :func:`check_categories`).
 The library's messages and warnings are printed with the command's option names in place of
-the Python ones (:func:`cli_message`, :func:`warnings_to_stderr`).
+the Python ones (:func:`softmaxkit.cli._stream.cli_message`, ``warnings_to_stderr``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import re
 import sys
-import warnings
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,7 +32,7 @@ import numpy as np
 from softmaxkit import io as sio
 from softmaxkit.cli import _dask
 from softmaxkit.cli._args import Rule, Text, add_command, delimiter, number, positive_int
-from softmaxkit.cli._stream import CLUSTER_ONLY
+from softmaxkit.cli._stream import CLUSTER_ONLY, cli_message, warnings_to_stderr
 from softmaxkit.mlogit import MultinomialLogit, SeparationError
 
 __all__ = [
@@ -43,10 +40,8 @@ __all__ = [
     "TEXTS",
     "add_parsers",
     "check_categories",
-    "cli_message",
     "pd_unique",
     "run",
-    "warnings_to_stderr",
 ]
 
 NAMES = ("mlogit",)
@@ -118,7 +113,6 @@ _SUGGEST_AT_MOST = 20
 
 # The library's messages speak Python: "MultinomialLogit.fit: " in front, keyword arguments
 # in the advice. On the command line they name the command's options (longest match first).
-_API_PREFIX = re.compile(r"^[A-Z]\w*(?:\.\w+)?: ")
 _CLI_WORDS = (
     ("X is rank deficient", "the features (with the intercept) are rank deficient"),
     ("X column ", "feature column "),
@@ -142,53 +136,11 @@ def _located(text: str, path: str) -> sio.InputError:
     row and column, like the reader's own errors; anything else in option names."""
     found = _NONFINITE.search(text)
     if found is None:
-        return sio.InputError(path, None, None, cli_message(text))
+        return sio.InputError(path, None, None, cli_message(text, _CLI_WORDS))
     value = float(found.group(3))
     shown = "NaN" if math.isnan(value) else f"{value:+g}"
     row = int(found.group(1)) + 1
     return sio.BadRecordError(path, row, found.group(2), NOT_FINITE.format(value=shown))
-
-
-def cli_message(text: str, words: Sequence[tuple[str, str]] = _CLI_WORDS) -> str:
-    """A library message as the command line says it: without the ``Class.method: `` it
-    starts with, and with option names (``--no-intercept``) for the keyword arguments
-    (``fit_intercept=False``) it advises: each ``(python, option)`` of ``words`` replaced in
-    turn (default: ``mlogit``'s options).
-
-    Examples
-    --------
-    >>> cli_message("MultinomialLogit.fit: drop it, or pass fit_intercept=False")
-    'drop it, or use --no-intercept'
-    >>> cli_message("TemperatureScaling.fit: the logits are no better than uniform")
-    'the logits are no better than uniform'
-    """
-    text = _API_PREFIX.sub("", text, count=1)
-    for api, cli in words:
-        text = text.replace(api, cli)
-    return text
-
-
-@contextlib.contextmanager
-def warnings_to_stderr(
-    command: str, words: Sequence[tuple[str, str]] = _CLI_WORDS
-) -> Iterator[None]:
-    """Within the block, collect every warning; on leaving it print each once, as one line
-    ``softmaxkit COMMAND: warning: ...`` on standard error (:func:`cli_message` with
-    ``words``), instead of Python's ``file:line: RuntimeWarning: ...`` with its source line.
-
-    The warnings are printed even when the block raises (they may explain the error).
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            seen: set[str] = set()
-            for w in caught:
-                line = cli_message(str(w.message), words)
-                if line not in seen:
-                    seen.add(line)
-                    print(f"softmaxkit {command}: warning: {line}", file=sys.stderr)
 
 
 def add_parsers(sub: Any) -> None:
@@ -431,11 +383,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         model = MultinomialLogit(base=base, fit_intercept=not args.no_intercept,
                                  penalty=penalty, alpha=alpha, tol=args.tol,
                                  max_iter=args.max_iter)
-        with warnings_to_stderr("mlogit"):
+        with warnings_to_stderr("mlogit", _CLI_WORDS):
             try:
                 model.fit(frame, series)
             except SeparationError as exc:
-                raise sio.InputError(path, None, target, cli_message(str(exc))) from None
+                message = cli_message(str(exc), _CLI_WORDS)
+                raise sio.InputError(path, None, target, message) from None
             except (ValueError, TypeError) as exc:
                 raise _located(str(exc), path) from None
         return model
