@@ -27,6 +27,7 @@ Invalid entries or rows raise :class:`InvalidInputError` (a ``ValueError``) or o
 subclasses, which carry the position of the offending entry.
 """
 
+from softmaxkit._base import dispatch as _dispatch
 from softmaxkit._base.errors import (
     InvalidCompositionError,
     InvalidInputError,
@@ -257,3 +258,6 @@ __all__ = [
     "vjp",
 ]
 __version__ = "0.1.0"
+
+# The autograd rules of a library the user has already imported (see the function's note).
+_dispatch.load_rules_of_loaded_libraries()

@@ -332,6 +332,19 @@ def _mask(xp: Any, where: Any, e: Array, fn: str) -> Array:
     return xp.broadcast_to(where, shape)
 
 
+def _unmasked(x: Any) -> tuple[Any, Any]:
+    """``(values, keep)`` of a NumPy masked array: the values with the masked entries filled
+    with 0 (they are never read: the mask excludes them, and a hidden NaN or a hidden positive
+    population must not raise), and ``keep``, False where masked; ``keep`` is None when no
+    entry is masked. Anything else passes through as ``(x, None)``."""
+    if not isinstance(x, np.ma.MaskedArray):
+        return x, None
+    hidden = np.ma.getmaskarray(x)
+    if not hidden.any():
+        return np.ma.getdata(x), None
+    return np.ma.filled(x, 0), ~hidden
+
+
 def _setup(
     fn: str,
     energies: Any,
@@ -348,12 +361,16 @@ def _setup(
     u = _unit(units, fn)
     k = _k_table()[u]
     t_in = _temperature_values(temperature, fn)
+    energies, hidden = _unmasked(energies)
     entry = setup(fn, energies, axis=axis, name=name, along="the states lie along it")
     a = entry.axes[0]
     xp = entry.xp
     e = entry.x
     g = None if degeneracies is None else _degeneracies(xp, degeneracies, e, fn)
     mask = None if where is None else _mask(xp, where, e, fn)
+    if hidden is not None:
+        # A masked entry is a state left out, exactly like where=False (the maps' rule).
+        mask = hidden if mask is None else (mask & hidden)
     if a != e.ndim - 1:
         e = xp.moveaxis(e, a, -1)
         g = None if g is None else xp.moveaxis(g, a, -1)
@@ -504,7 +521,9 @@ def populations(
     energies : array_like
         State energies along ``axis`` (any array-API array: NumPy, PyTorch, JAX, ...). Only
         differences matter. ``+inf`` is a state that is never occupied; ``-inf`` states take
-        all the mass at every temperature; a NaN makes its row NaN.
+        all the mass at every temperature; a NaN makes its row NaN. The masked entries of a
+        NumPy masked array are states left out, like ``where=False`` (combined with ``where``
+        by logical and; the values under the mask are not read).
     temperature : float or array
         T in kelvin, ≥ 0. An array broadcasts against the energies' shape *without* the state
         axis, and the result takes the broadcast shape plus the state axis: ``energies`` of
@@ -817,7 +836,8 @@ def energies_from_populations(
     ----------
     p : array_like
         Populations along ``axis``, each row summing to 1 (within ``atol``; or any positive
-        weights with ``normalize=True``).
+        weights with ``normalize=True``). The masked entries of a NumPy masked array are
+        absent states, like ``where=False``, and come back as ``+inf``.
     temperature : float or array
         T in kelvin, finite and > 0 (at T = 0 and T = inf the populations forget the
         energies); an array broadcasts as in :func:`populations`.

@@ -47,6 +47,7 @@ from softmaxkit._base.arrays import (
     first_index,
     host_copy,
     rany,
+    rmax,
     rsum,
     take,
 )
@@ -204,6 +205,18 @@ def _nan_rows(xp: Any, a: Array, bad: Array | None) -> Array:
 # --------------------------------------------------------------------------------------------
 
 
+def _closed(xp: Any, x: Array, axes: tuple[int, ...]) -> Array:
+    """``x / Σx`` along ``axes`` for parts >= 0 with a positive total, also when the total
+    overflows (``[1e308, 1e308, 1]``): such rows are divided by their largest part first, so
+    that their sum stays <= D. Other rows keep the one rounding of ``x / Σx``."""
+    total = rsum(xp, x, axes)
+    big = rmax(xp, x, axes)
+    one = full_like_scalar(xp, big, 1.0)
+    over = xp.isinf(total)
+    y = x / xp.where(over & (big > 0), big, one)
+    return y / xp.where(over, rsum(xp, y, axes), total)
+
+
 @quiet
 def closure(x: Any, /, *, axis: int | tuple[int, ...] | None = -1, dtype: Any = None) -> Array:
     r"""Rescale each composition to sum to 1: :math:`\mathcal{C}(x)_i = x_i / \sum_j x_j`.
@@ -230,7 +243,9 @@ def closure(x: Any, /, *, axis: int | tuple[int, ...] | None = -1, dtype: Any = 
     Notes
     -----
     Zeros stay exactly 0. The log-ratio transforms do not need a closed input: they are scale
-    invariant and never divide by the total.
+    invariant and never divide by the total. A row whose total overflows (parts near the
+    largest float) is divided by its largest part first, so ``[1e308, 1e308, 1]`` closes to
+    ``[0.5, 0.5, 5e-309]``, not to zeros.
 
     Examples
     --------
@@ -245,8 +260,7 @@ def closure(x: Any, /, *, axis: int | tuple[int, ...] | None = -1, dtype: Any = 
     xp, axes = s.xp, s.axes
     _n_parts(fn, s.shape, axes)
     bad = _check_parts(fn, s)
-    xc = s.x
-    out = xc / rsum(xp, xc, axes)
+    out = _closed(xp, s.x, axes)
     return finish(xp, _nan_rows(xp, out, bad), s.out_dtype)
 
 
@@ -325,7 +339,7 @@ def replace_zeros(x: Any, /, *, delta: Any = None, axis: int = -1, dtype: Any = 
             )
     else:
         bad = bad | ~(keep > 0)
-    p = xc / rsum(xp, xc, axes)
+    p = _closed(xp, xc, axes)
     out = xp.where(zero, d_arr, keep * p)
     return finish(xp, _nan_rows(xp, out, bad), s.out_dtype)
 

@@ -148,7 +148,7 @@ def softmax(
         check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="softmax")
     if _dask.is_dask(prep.raw):
         return _dask.blockwise(softmax, prep, axes, temp, mask)
-    if size_of(prep.raw) == 0:
+    if prep.empty:  # (the shape's product: torch.compile traces it, also in a Function)
         return _deliver(xp, prep.x, out, out_dtype)
     if is_numpy(prep.raw):
         res = _fast.softmax(prep, axes, temp, mask, log=False, out=out)
@@ -212,7 +212,7 @@ def log_softmax(
         check_out(out, prep.raw, tuple(prep.raw.shape), dtype, fn="log_softmax")
     if _dask.is_dask(prep.raw):
         return _dask.blockwise(log_softmax, prep, axes, temp, mask)
-    if size_of(prep.raw) == 0:
+    if prep.empty:
         return _deliver(xp, prep.x, out, out_dtype)
     if is_numpy(prep.raw):
         res = _fast.softmax(prep, axes, temp, mask, log=True, out=out)
@@ -331,7 +331,7 @@ def logsumexp(
             return res
         return res, _dask.blockwise(logsumexp, prep, axes, temp, mask, sign=True, **kw)
     xp, out_dtype, raw = prep.xp, prep.out_dtype, prep.raw
-    if size_of(raw) == 0:
+    if prep.empty:
         # Reducing over an empty axis: the sum of no terms, log 0 = −inf (sign 0).
         shape = reduced_shape(tuple(raw.shape), axes)
         dt, dev = prep.compute_dtype, device_of(raw)
@@ -672,7 +672,7 @@ def hardmax(
     if _dask.is_dask(prep.raw):
         return _dask.blockwise(hardmax, prep, axes, prep.temp, mask)
     xp, out_dtype, xc = prep.xp, prep.out_dtype, prep.x
-    if size_of(xc) == 0:
+    if prep.empty:
         return finish(xp, xc, out_dtype)
     if not axes:
         return _numpy_scalar(finish(xp, pointwise(xp, xc, mask, log=False), out_dtype))

@@ -10,13 +10,8 @@ import numpy as np
 import pytest
 
 import softmaxkit as sk
-from softmaxkit.sparse import (
-    alpha_relu,
-    alpha_relu_jacobian,
-    alpha_relu_jvp,
-    alpha_relu_vjp,
-    entmax,
-)
+from softmaxkit.derivatives import alpha_relu_jacobian, alpha_relu_jvp, alpha_relu_vjp
+from softmaxkit.sparse import alpha_relu, entmax
 
 INF = math.inf
 

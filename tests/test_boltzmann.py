@@ -356,3 +356,50 @@ def test_inverse_zeros_and_errors() -> None:
         [0.0, -300.0 * math.log(3)],
         rtol=1e-15,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# NumPy masked arrays: a masked state is left out, like where=False (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+def test_masked_energies_are_states_left_out():
+    # The hidden value is NaN: it must not be read (it would make the row NaN).
+    e = np.ma.masked_array([0.0, np.nan, 1.0], mask=[0, 1, 0])
+    plain = np.array([0.0, 1.0])
+    p = populations(e, 300.0)
+    assert type(p) is np.ndarray
+    assert p[1] == 0.0
+    np.testing.assert_allclose(p[[0, 2]], populations(plain, 300.0), rtol=1e-15)
+    kT = 300.0 * 8.314462618e-3  # kJ/mol (k_B N_A exact: 8.31446261815324 J/(mol K))
+    np.testing.assert_allclose(p[2], 1.0 / (1.0 + math.exp(1.0 / kT)), rtol=1e-9)
+    # combined with where= by logical and
+    p2 = populations(e, 300.0, where=np.array([True, True, False]))
+    assert p2.tolist() == [1.0, 0.0, 0.0]
+    assert partition_function(e, 300.0, log=True) == pytest.approx(
+        float(partition_function(plain, 300.0, log=True)), rel=1e-15
+    )
+    th, th0 = thermodynamics(e, 300.0), thermodynamics(plain, 300.0)
+    for name in ("log_Z", "F", "U", "S", "Cv"):
+        assert float(getattr(th, name)) == pytest.approx(float(getattr(th0, name)), rel=1e-14)
+    # along axis 0 of a 2-D array
+    e2 = np.ma.masked_array([[0.0, 1.0], [2.0, 3.0]], mask=[[0, 1], [0, 0]])
+    p3 = populations(e2, 300.0, axis=0)
+    assert p3[:, 1].tolist() == [0.0, 1.0]
+    np.testing.assert_allclose(p3[:, 0], populations(np.array([0.0, 2.0]), 300.0), rtol=1e-15)
+
+
+def test_masked_populations_are_absent_states():
+    # the hidden 5.0 would be "positive where g = 0" if it were read
+    pm = np.ma.masked_array([0.6, 5.0, 0.4], mask=[0, 1, 0])
+    for g in (None, [1.0, 0.0, 1.0]):
+        eps = energies_from_populations(pm, 300.0, degeneracies=g)
+        assert eps[0] == 0.0 and eps[1] == math.inf
+        assert eps[2] == pytest.approx(
+            float(energies_from_populations(np.array([0.6, 0.4]), 300.0)[1]), rel=1e-15
+        )
+    # a masked array with nothing masked is its data
+    full = np.ma.masked_array([0.6, 0.4])
+    assert energies_from_populations(full, 300.0).tolist() == energies_from_populations(
+        np.array([0.6, 0.4]), 300.0
+    ).tolist()

@@ -514,3 +514,63 @@ def test_scaler_arguments_are_checked():
         VectorScaling(alpha=-1)
     with pytest.raises(TypeError, match="check_separation must be 'auto', True or False"):
         VectorScaling(check_separation="yes")
+
+
+# --------------------------------------------------------------------------------------------
+# NumPy masked arrays: a masked logit is an excluded class, like -inf (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+def _masked_case():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(200, 3)) * 2.0
+    y = np.argmax(z + rng.normal(size=z.shape) * 2.0, axis=1)
+    m = np.zeros(z.shape, bool)
+    m[5, 2] = m[7, 0] = True
+    y[5], y[7] = 0, 1  # labels on classes that stay
+    zm = np.ma.masked_array(z.copy(), mask=m)
+    zm.data[5, 2] = np.nan  # hidden: must not be read
+    zm.data[7, 0] = 50.0  # hidden: would dominate its row if read
+    zi = z.copy()
+    zi[m] = -np.inf
+    return zm, zi, y
+
+
+@pytest.mark.parametrize("cls", [TemperatureScaling, VectorScaling])
+def test_masked_logits_are_excluded_classes(cls):
+    zm, zi, y = _masked_case()
+    a, b = cls().fit(zm, y), cls().fit(zi, y)
+    assert a.nll_ == b.nll_
+    assert a.n_iter_ == b.n_iter_
+    pa = a.predict_proba(zm)
+    assert type(pa) is np.ndarray
+    assert pa[5, 2] == 0.0 and pa[7, 0] == 0.0
+    np.testing.assert_array_equal(pa, b.predict_proba(zi))
+    t = a.transform(zm)  # the mask is kept on the calibrated logits
+    assert np.ma.getmaskarray(t).tolist() == np.ma.getmaskarray(zm).tolist()
+
+
+def test_masked_binary_logit_excludes_class_1():
+    zm, _, _ = _masked_case()
+    z = zm[:, 0]  # masked at sample 7
+    noise = np.random.default_rng(1).normal(size=z.shape[0]) * 2.0
+    yb = (np.ma.getdata(z) + noise > 0).astype(int)
+    yb[7] = 0
+    zi = np.ma.getdata(z).copy()
+    zi[7] = -np.inf
+    for cls in (TemperatureScaling, VectorScaling):
+        a = cls().fit(z, yb)
+        assert a.nll_ == cls().fit(zi, yb).nll_
+        assert a.predict_proba(z)[7].tolist() == [1.0, 0.0]
+
+
+def test_masked_probabilities_are_zero_in_the_metrics():
+    p = np.array([[0.7, 0.3, 0.0], [0.2, 0.2, 0.6]])
+    pm = np.ma.masked_array([[0.7, 0.3, 0.5], [0.2, 0.2, 0.6]], mask=[[0, 0, 1], [0, 0, 0]])
+    y = [0, 2]
+    assert negative_log_likelihood(pm, y) == negative_log_likelihood(p, y)
+    assert negative_log_likelihood(pm, y) == pytest.approx(-(math.log(0.7) + math.log(0.6)) / 2)
+    assert brier_score(pm, y) == brier_score(p, y) == pytest.approx(0.21)
+    assert expected_calibration_error(pm, y, n_bins=5) == expected_calibration_error(
+        p, y, n_bins=5
+    )

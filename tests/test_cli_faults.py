@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import math
 import os
 import shutil
 import signal
@@ -532,3 +533,18 @@ def test_output_directory_removed_after_the_check(
     code, _, err = run(["softmax", str(src), "-o", str(gone / "p.csv")], capsys)
     assert code == 2
     assert err == f"softmaxkit: error: {gone / 'p.csv'}: the directory '{gone}' does not exist\n"
+
+
+def test_replace_zeros_with_an_overflowing_total(tmp_path, capsys):
+    # Issue 14 leftover: the row's sum overflowed and it was reported as "every part is 0".
+    data = tmp_path / "big.csv"
+    data.write_text("a,b,c\n1e308,1e308,1\n1,2,0\n")
+    code, out, err = run(["ilr", str(data), "--replace-zeros"], capsys)
+    assert code == 0, err
+    rows = [line.split(",") for line in out.strip().splitlines()]
+    assert rows[0] == ["ilr_1", "ilr_2"]
+    assert float(rows[1][0]) == 0.0
+    # ilr_2 of [1/2, 1/2, 5e-309]: sqrt(2/3) log(sqrt(1/4) / 5e-309)
+    assert float(rows[1][1]) == pytest.approx(
+        math.sqrt(2.0 / 3.0) * math.log(0.5 / 5e-309), rel=1e-12
+    )

@@ -492,3 +492,23 @@ def test_accuracy_against_mpmath(rng: np.random.Generator) -> None:
     )
     assert err_clr.max() <= 2.5  # inverse_softmax's documented bound
     assert err_ilr.max() <= 4.0 and err_mat.max() <= 4.0
+
+
+# --------------------------------------------------------------------------------------------
+# totals beyond the largest float (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+def test_closure_and_replace_zeros_when_the_total_overflows():
+    # [1e308, 1e308, 1] sums to inf: dividing by it gave zeros (and the command line then
+    # said "every part is 0"); the row is closed by its largest part first.
+    x = np.array([[1e308, 1e308, 1.0], [1e308, 1e308, 0.0], [2.0, 2.0, 6.0]])
+    c = closure(x)
+    assert c[0].tolist() == [0.5, 0.5, 5e-309]
+    assert c[2].tolist() == [0.2, 0.2, 0.6]  # ordinary rows: unchanged (one rounding)
+    r = replace_zeros(x)
+    assert r[0].tolist() == [0.5, 0.5, 5e-309]
+    assert r[1].tolist() == [4.0 / 9.0, 4.0 / 9.0, 1.0 / 9.0]
+    assert np.all(np.isfinite(clr(r[:2])))
+    f = closure(np.array([3e38, 3e38, 0.0], dtype=np.float32))
+    assert f.dtype == np.float32 and f.tolist() == [0.5, 0.5, 0.0]

@@ -71,7 +71,7 @@ def on_cluster(args: list[str], out: Path, cluster: Any) -> pd.DataFrame:
     )
     assert code == 0
     assert out.is_dir()
-    assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name]
+    assert not [p for p in out.parent.iterdir() if ".softmaxkit-" in p.name]
     return pd.read_parquet(out)
 
 
@@ -298,7 +298,7 @@ def test_worker_killed_mid_job(tmp_path: Path, rng: np.random.Generator) -> None
         deadline = time.monotonic() + 60
         tmp = None
         while time.monotonic() < deadline:
-            tmp = next((p for p in tmp_path.iterdir() if ".tmp-" in p.name), None)
+            tmp = next((p for p in tmp_path.iterdir() if ".softmaxkit-" in p.name), None)
             if tmp is not None and len(list(tmp.glob("*.parquet"))) >= 2:
                 break
             time.sleep(0.02)
@@ -317,3 +317,101 @@ def test_worker_killed_mid_job(tmp_path: Path, rng: np.random.Generator) -> None
         "out",
         "whole.parquet",
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14 leftovers: worker logs, 1e999, stale temporary directories
+# --------------------------------------------------------------------------------------------
+
+
+def test_bad_record_on_a_local_cluster_is_one_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The worker processes write to this process's stderr: before, distributed logged
+    # "Compute Failed ... Traceback" there ahead of our line.
+    data = tmp_path / "na.csv"
+    data.write_text("a,b\n1,2\n,3\n")
+    out = tmp_path / "out"
+    code = main(["softmax", str(data), "--engine", "dask", "--workers", "1", "-o", str(out)])
+    _, err = capfd.readouterr()
+    assert code == 2
+    assert err == (
+        f"softmaxkit: error: {data}: partition 0, row 2, column a: missing or NaN value "
+        "(use --na nan or --na mask)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["na.csv"]
+
+
+def test_overflow_is_a_bad_record(tmp_path: Path, cluster: Any, capsys: Any) -> None:
+    data = tmp_path / "big.csv"
+    data.write_text("a,b\n1,2\ninf,1\n1e999,3\n-Infinity,0\n")
+    out = tmp_path / "out"
+    args = ["softmax", str(data), "--engine", "dask", "--scheduler", cluster.scheduler_address]
+    code = main([*args, "-o", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"softmaxkit: error: {data}: partition 0, row 3, column a: '1e999' is too large for a "
+        "float64, whose largest value is 1.8e308 (use --allow-overflow to read it as an "
+        "infinity)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+    # opted in: read as +inf, the same as the single-process command
+    assert main([*args, "-o", str(out), "-q", "--allow-overflow"]) == 0
+    got = pd.read_parquet(out)
+    assert got["p_a"].tolist() == [1.0 / (1.0 + np.exp(1.0)), 1.0, 1.0, 0.0]
+    local_out = str(tmp_path / "l.csv")
+    assert main(["softmax", str(data), "--allow-overflow", "-q", "-o", local_out]) == 0
+    assert pd.read_csv(tmp_path / "l.csv")["p_a"].tolist() == got["p_a"].tolist()
+
+
+def test_overflow_located_in_later_partitions(tmp_path: Path) -> None:
+    # Small partitions (read in this process): the reread text must be the same partition.
+    from softmaxkit.cli import _dask
+
+    lines = ["a,b"] + [f"{i},{-i}" for i in range(200)]
+    lines[151] = "1e400,5"  # data row 151
+    data = tmp_path / "big.csv"
+    data.write_text("\n".join(lines) + "\n")
+    frame = _dask.read_frame(str(data), header=True, delimiter=",", blocksize=300)
+    assert frame.npartitions > 3
+    result = _dask.map_rows(
+        frame, path="big.csv", selected=["a", "b"], out_names=["a", "b"],
+        layout=[("value", 0), ("value", 1)], fn=lambda v: v, na="error",
+    )
+    counts = frame.map_partitions(len).compute(scheduler="sync").tolist()
+    before = np.cumsum([0, *counts])
+    k = int(np.searchsorted(before, 151, side="left")) - 1
+    with pytest.raises(_dask.PartitionError) as info:
+        result.compute(scheduler="sync")
+    assert str(info.value) == (
+        f"big.csv: partition {k}, row {151 - before[k]}, column a: '1e400' is too large for a "
+        "float64, whose largest value is 1.8e308 (use --allow-overflow to read it as an "
+        "infinity)"
+    )
+    inf = _dask.map_rows(
+        frame, path="big.csv", selected=["a", "b"], out_names=["a", "b"],
+        layout=[("value", 0), ("value", 1)], fn=lambda v: v, na="error", overflow="inf",
+    ).compute(scheduler="sync")
+    assert inf["a"].tolist()[150] == np.inf
+
+
+def test_stale_temporary_directories_are_removed(
+    tmp_path: Path, cluster: Any, capsys: Any
+) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)
+    stale = tmp_path / f".out.softmaxkit-{dead}-0123abcd.tmp"
+    stale.mkdir()
+    (stale / "part-000000.parquet").write_bytes(b"half")
+    live = tmp_path / f".out.softmaxkit-{os.getpid()}-4567ef.tmp"  # a run still writing
+    live.mkdir()
+    data = tmp_path / "x.csv"
+    data.write_text("a,b\n1,2\n")
+    out = tmp_path / "out"
+    args = ["softmax", str(data), "--engine", "dask", "--scheduler", cluster.scheduler_address]
+    assert main([*args, "-o", str(out), "-q"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "out", "x.csv"]

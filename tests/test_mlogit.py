@@ -484,3 +484,50 @@ def test_complex_x_is_refused():
         with pytest.raises(TypeError, match=r"^MultinomialLogit.fit: X has complex dtype "
                            r"complex128; expected real numbers"):
             MultinomialLogit().fit(x, y)
+
+
+def _without_scipy(monkeypatch):
+    import sys
+
+    for name in ("scipy", "scipy.sparse", "scipy.optimize"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_without_scipy_separation_not_checked_warns_once(monkeypatch):
+    # Issue 14: in the core install the separated data used to fit with no word at all.
+    x, y = _quasi_separated()
+    _without_scipy(monkeypatch)
+    hint = (
+        "the separation test needs scipy, which is not installed: "
+        'pip install "softmaxkit[stats]"'
+    )
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        m = MultinomialLogit(base="a").fit(x, y)
+    said = [r for r in rec if issubclass(r.category, SeparationWarning)]
+    assert len(said) == 1
+    assert str(said[0].message) == (
+        "MultinomialLogit.fit: separation was not checked, so these estimates may diverge "
+        f"(separated categories) without an error: {hint}"
+    )
+    assert m.converged_
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        MultinomialLogit(base="a", penalty="l2", alpha=1.0).fit(x, y)
+    said = [str(r.message) for r in rec if issubclass(r.category, SeparationWarning)]
+    assert said == [
+        "MultinomialLogit.fit: separation was not checked, so some estimates may be "
+        f"determined by the penalty alone: {hint}"
+    ]
+
+
+def test_without_scipy_singular_fit_says_separation_untested(monkeypatch):
+    x = np.arange(12.0)[:, None]
+    y = np.array(["lo"] * 4 + ["mid"] * 4 + ["hi"] * 4)
+    _without_scipy(monkeypatch)
+    with pytest.raises(ValueError, match="separation could not be tested") as info:
+        MultinomialLogit(base="mid").fit(x, y)
+    assert str(info.value).endswith(
+        'separation was not tested: the separation test needs scipy, which is not installed: '
+        'pip install "softmaxkit[stats]"'
+    )

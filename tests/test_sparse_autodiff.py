@@ -10,18 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from softmaxkit.derivatives.forms import entmax_dalpha as _dp_dalpha
-from softmaxkit.sparse import (
-    alpha_relu,
+from softmaxkit.derivatives import (
     alpha_relu_vjp,
-    entmax,
-    entmax15,
     entmax15_vjp,
     entmax_alpha_derivative,
     entmax_vjp,
-    sparsemax,
     sparsemax_vjp,
 )
+from softmaxkit.derivatives.forms import entmax_dalpha as _dp_dalpha
+from softmaxkit.sparse import alpha_relu, entmax, entmax15, sparsemax
 
 torch = pytest.importorskip("torch")
 E = pytest.importorskip("entmax")

@@ -17,6 +17,7 @@ import array_api_compat
 import numpy as np
 
 from softmaxkit._base.arrays import host_copy
+from softmaxkit._base.dispatch import is_tensor
 
 __all__: list[str] = []
 
@@ -30,10 +31,19 @@ def quiet(fn: _F) -> _F:
     Under/overflow of exp, log 0, and the inf arithmetic of special rows (empty, +inf, NaN,
     zero probabilities) are expected inside the library, and every such entry is resolved to
     its limit explicitly; a warning would only alarm the caller.
+
+    A call whose input is a torch tensor and that has no NumPy array among its arguments
+    runs without ``np.errstate``: torch operations raise no NumPy warnings, and
+    ``torch.compile`` cannot trace the context manager (it would break the graph). The NumPy
+    path pays one type check for this.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if args and type(args[0]) is not np.ndarray and is_tensor(args[0]) and not any(
+            isinstance(a, np.ndarray) for a in (*args[1:], *kwargs.values())
+        ):
+            return fn(*args, **kwargs)
         with np.errstate(all="ignore"):
             return fn(*args, **kwargs)
 

@@ -29,6 +29,7 @@ __all__ = [
     "is_jax_array",
     "is_tensor",
     "is_traced_tensor",
+    "load_rules_of_loaded_libraries",
     "torch_autograd",
 ]
 
@@ -39,6 +40,18 @@ JAX_RULES = "softmaxkit.autodiff.jax"
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def load_rules_of_loaded_libraries() -> None:
+    """Import the PyTorch rules now if PyTorch is already imported (called once, at the end of
+    ``import softmaxkit``).
+
+    The rules are otherwise loaded on the first tensor that requires grad; when that first call
+    happens inside ``torch.compile(fullgraph=True)``, the import cannot be traced. With PyTorch
+    already in the process the import costs nothing extra; without it nothing is imported.
+    """
+    if "torch" in sys.modules and TORCH_RULES not in sys.modules:
+        importlib.import_module(TORCH_RULES)
 
 
 def is_tensor(a: Any) -> bool:
@@ -129,7 +142,10 @@ def torch_autograd(fn: _F) -> _F:
         if rules is not None and len(args) <= len(positional):
             named = dict(zip(positional, args, strict=False))
             if not set(named) & set(kwargs):
-                out = importlib.import_module(rules).apply(name, x, **named, **kwargs)
+                # sys.modules first: torch.compile cannot trace import_module (a graph
+                # break), but follows a module already loaded.
+                module = sys.modules.get(rules) or importlib.import_module(rules)
+                out = module.apply(name, x, **named, **kwargs)
                 if out is not NotImplemented:
                     return out
         return fn(x, *args, **kwargs)

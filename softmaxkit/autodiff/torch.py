@@ -21,6 +21,14 @@ NaN: a fully masked row, a row of −inf, masked and −inf entries, rows holdin
 every row, including those limits). A row holding NaN gets NaN, and only that row. The
 derivatives are those of :mod:`softmaxkit.derivatives`, which documents the conventions.
 
+``torch.compile(..., fullgraph=True)`` traces the maps with tensors that require grad into
+one graph, values and gradients bit for bit those of eager mode: it traces twins of the
+Functions without their ``jvp`` (dynamo refuses a custom ``jvp``; forward mode does not run
+under ``torch.compile``). The maps load this module by name on first use, an import dynamo
+cannot trace; ``import softmaxkit`` therefore loads it at once when PyTorch is already
+imported. Importing softmaxkit *before* torch, load it yourself before the first compiled call
+(``import softmaxkit.autodiff.torch``, or one eager call).
+
 The public functions are the maps' own: their signatures and docstrings are read from
 :func:`softmaxkit.softmax` and its siblings (less ``out`` and logsumexp's weights ``b``).
 The temperature is a number or a tensor broadcastable against the reduced shape, as for the
@@ -471,6 +479,42 @@ class _Sparse(torch.autograd.Function):
 
 
 
+class _NoJvp:
+    """Mixed into the twins that ``torch.compile`` traces: the Function less its ``jvp``.
+
+    Dynamo refuses to trace a Function that defines ``jvp`` (a graph break, an error under
+    ``fullgraph=True``); forward-mode AD does not run under ``torch.compile`` anyway. Values
+    and the backward pass are the Function's own.
+    """
+
+    jvp = staticmethod(torch.autograd.Function.jvp)
+
+
+class _SoftmaxCompiled(_NoJvp, _Softmax):
+    pass
+
+
+class _LogSoftmaxCompiled(_NoJvp, _LogSoftmax):
+    pass
+
+
+class _LogSumExpCompiled(_NoJvp, _LogSumExp):
+    pass
+
+
+class _HardmaxCompiled(_NoJvp, _Hardmax):
+    pass
+
+
+class _SparseCompiled(_NoJvp, _Sparse):
+    pass
+
+
+def _function(cls: Any, twin: Any) -> Any:
+    """``cls``, or under torch.compile its ``twin`` without ``jvp``."""
+    return twin if torch.compiler.is_compiling() else cls
+
+
 # --------------------------------------------------------------------------------------------
 # the rules: rule(x, kw) with kw the public function's keywords (defaults filled in)
 # --------------------------------------------------------------------------------------------
@@ -479,19 +523,19 @@ class _Sparse(torch.autograd.Function):
 def _softmax(x: Any, kw: dict[str, Any]) -> Tensor:
     _check_tensor("softmax", x, kw["temperature"])
     c = _context("softmax", x, kw)
-    return _Softmax.apply(x, c.mask, c.dead, c.spec)
+    return _function(_Softmax, _SoftmaxCompiled).apply(x, c.mask, c.dead, c.spec)
 
 
 def _log_softmax(x: Any, kw: dict[str, Any]) -> Tensor:
     _check_tensor("log_softmax", x, kw["temperature"])
     c = _context("log_softmax", x, kw)
-    return _LogSoftmax.apply(x, c.mask, c.dead, c.kept, c.spec)
+    return _function(_LogSoftmax, _LogSoftmaxCompiled).apply(x, c.mask, c.dead, c.kept, c.spec)
 
 
 def _logsumexp(x: Any, kw: dict[str, Any]) -> Any:
     _check_tensor("logsumexp", x, kw["temperature"])
     c = _context("logsumexp", x, kw)
-    out = _LogSumExp.apply(x, c.mask, c.dead, c.spec)
+    out = _function(_LogSumExp, _LogSumExpCompiled).apply(x, c.mask, c.dead, c.spec)
     if not kw["keepdims"] and c.spec.axes:
         out = out.squeeze(c.spec.axes)
     if not kw["return_sign"]:
@@ -505,7 +549,7 @@ def _logsumexp(x: Any, kw: dict[str, Any]) -> Any:
 def _hardmax(x: Any, kw: dict[str, Any]) -> Tensor:
     _check_tensor("hardmax", x, None)
     c = _context("hardmax", x, kw)
-    return _Hardmax.apply(x, c.mask, c.spec)
+    return _function(_Hardmax, _HardmaxCompiled).apply(x, c.mask, c.spec)
 
 
 def _sparse_rule(fn: str) -> Any:
@@ -532,7 +576,7 @@ def _sparse_rule(fn: str) -> Any:
             a = 2.0 if fn == "sparsemax" else 1.5
         c = _context(fn, x, kw, plus_inf_dead=fn != "alpha_relu")
         spec = replace(c.spec, alpha=a, tau=tau, n_iter=n_iter)
-        return _Sparse.apply(x, alpha_t, c.mask, c.dead, spec)
+        return _function(_Sparse, _SparseCompiled).apply(x, alpha_t, c.mask, c.dead, spec)
 
     return rule
 

@@ -16,11 +16,50 @@ import numpy as np
 
 from softmaxkit._base.dask import is_dask
 
-__all__ = ["class_indices"]
+__all__ = ["class_indices", "masked_as_excluded", "masked_where"]
 
 # Cells per block of rows: each block holds about five float64 arrays of this size (the
 # logits, log-probabilities, probabilities, deviations and a mask), i.e. about 40 MiB.
 _BLOCK_CELLS = 1 << 20
+
+
+def masked_as_excluded(logits: Any) -> Any:
+    """A NumPy masked array of logits as float64 with ``-inf`` at its masked entries (an
+    excluded class, as ``where=False``: the values under the mask are not read); any other
+    input unchanged.
+
+    >>> masked_as_excluded(np.ma.masked_array([[1, 2], [3, 4]], mask=[[0, 1], [0, 0]]))
+    array([[  1., -inf],
+           [  3.,   4.]])
+    """
+    if not isinstance(logits, np.ma.MaskedArray):
+        return logits
+    data = np.ma.getdata(logits)
+    hidden = np.ma.getmaskarray(logits)
+    if not hidden.any():
+        return data
+    if data.dtype == bool or not (
+        np.issubdtype(data.dtype, np.floating) or np.issubdtype(data.dtype, np.integer)
+    ):
+        return data  # refused by the caller's dtype check, naming the dtype
+    return np.where(hidden, -np.inf, data.astype(np.float64))
+
+
+def masked_where(logits: Any, binary: bool, where: Any) -> tuple[Any, Any]:
+    """``(values, where)`` for a prediction on NumPy masked logits: the plain values and
+    ``where`` combined by logical and with "not masked" (for one binary logit per sample, the
+    mask is class 1's: the sample's ``(N, 2)`` row ``[True, not masked]``). Any other input
+    comes back unchanged."""
+    if not isinstance(logits, np.ma.MaskedArray):
+        return logits, where
+    data = np.ma.getdata(logits)
+    keep = ~np.ma.getmaskarray(logits)
+    if keep.all():
+        return data, where
+    if binary:
+        keep = keep.reshape(keep.shape[0])
+        keep = np.stack([np.ones_like(keep), keep], axis=-1)
+    return data, keep if where is None else np.logical_and(np.asarray(where), keep)
 
 
 class _Logits:
@@ -29,7 +68,7 @@ class _Logits:
     def __init__(self, logits: Any, where: Any, fn: str, chunk_rows: int | None) -> None:
         self.fn = fn
         self.lazy = is_dask(logits)
-        z = logits if self.lazy else np.asarray(logits)
+        z = logits if self.lazy else np.asarray(masked_as_excluded(logits))
         if z.dtype == bool or not (
             np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)
         ):
@@ -213,11 +252,17 @@ def _data_labels(labels: Any, data: _Logits, fn: str) -> Any:
 
 
 def _probs(probs: Any, labels: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
-    """(N, K) float64 probabilities and int labels; a 1-D input is P(class 1) of a binary task."""
-    p = np.asarray(probs)
+    """(N, K) float64 probabilities and int labels; a 1-D input is P(class 1) of a binary task.
+
+    A NumPy masked array's masked entries are excluded classes, probability 0 (what softmax
+    gives them); the rows must still sum to 1."""
+    hidden = np.ma.getmaskarray(probs) if isinstance(probs, np.ma.MaskedArray) else None
+    p = np.asarray(np.ma.getdata(probs) if hidden is not None else probs)
     if not (np.issubdtype(p.dtype, np.floating) or np.issubdtype(p.dtype, np.integer)):
         raise TypeError(f"{fn}: probs must be a real numeric array, got dtype {p.dtype}")
     p = p.astype(np.float64)
+    if hidden is not None:
+        p = np.where(hidden, 0.0, p)
     if p.ndim == 1:
         p = np.stack([1.0 - p, p], axis=1)
     if p.ndim != 2 or p.shape[0] == 0 or p.shape[1] < 2:

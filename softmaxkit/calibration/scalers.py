@@ -53,7 +53,7 @@ from softmaxkit.calibration._separation import (
     find_separation,
     separation_message,
 )
-from softmaxkit.calibration.inputs import _data_labels, _Logits
+from softmaxkit.calibration.inputs import _data_labels, _Logits, masked_where
 from softmaxkit.maps import log_softmax, softmax
 
 __all__ = ["TemperatureNLL", "TemperatureScaling", "VectorScaling", "temperature_nll"]
@@ -426,7 +426,9 @@ class TemperatureScaling:
         Parameters
         ----------
         logits : array_like, shape (N, K); or (N,) / (N, 1) for one binary logit
-            Finite logits; ``-inf`` marks an excluded class. NaN or ``+inf`` raise.
+            Finite logits; ``-inf`` marks an excluded class. NaN or ``+inf`` raise. The
+            masked entries of a NumPy masked array are excluded classes too (read as
+            ``-inf``; the values under the mask are not read), also in ``predict_proba``.
         labels : array_like, shape (N,) class indices, or (N, K) one-hot
         where : array_like of bool, optional
             Broadcastable to (N, K): False marks a class absent from a sample.
@@ -505,6 +507,9 @@ class TemperatureScaling:
         _check_fitted(self, "temperature_")
         z = _as_array(logits)
         zz, binary = _binary_input(z, "TemperatureScaling.predict_proba")
+        # A masked logit is an excluded class (its mask joins where=; the value is not read).
+        z, where = masked_where(z, binary, where)
+        zz, _ = _binary_input(z, "TemperatureScaling.predict_proba")
         if binary:
             x = self.transform(zz)
             xp = namespace(x)
@@ -784,7 +789,10 @@ class VectorScaling:
         array([[1.5, 2.5]])
         """
         _check_fitted(self, "temperatures_")
-        z = np.asarray(logits, dtype=float)
+        # A masked array stays masked (NumPy's masked arithmetic), as TemperatureScaling's.
+        z = np.ma.asarray(logits, dtype=float) if np.ma.isMaskedArray(logits) else np.asarray(
+            logits, dtype=float
+        )
         zz, binary = _binary_input(z, "VectorScaling.transform")
         with np.errstate(invalid="ignore"):
             if binary:
@@ -794,8 +802,10 @@ class VectorScaling:
     def predict_proba(self, logits: Any, *, where: Any = None) -> np.ndarray:
         """Calibrated probabilities ``softmax(z / t + b)``; (N, 2) for one binary logit."""
         _check_fitted(self, "temperatures_")
+        _, binary = _binary_input(logits, "VectorScaling.predict_proba")
+        # A masked logit is an excluded class (its mask joins where=; the value is not read).
+        logits, where = masked_where(logits, binary, where)
         z = np.asarray(logits, dtype=float)
-        _, binary = _binary_input(z, "VectorScaling.predict_proba")
         x = self.transform(z)
         if binary:
             x = np.stack([np.zeros_like(x), x], axis=-1)

@@ -618,6 +618,7 @@ def run_dask(
         layout=layout,
         fn=fn,
         na=args.na,
+        overflow="inf" if getattr(args, "allow_overflow", False) else "error",
     )
     show = not (args.no_progress or args.quiet) and isatty(sys.stderr)
     with _dask.client(args.scheduler, args.workers) as client:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.optional import require
 from softmaxkit._base.separation import MARGIN_TOL, separating_direction
 from softmaxkit.mlogit._design import _FN, _label_text, _plain, _Problem
 from softmaxkit.mlogit._newton import _not_converged, _Outcome
@@ -57,10 +58,8 @@ def _separation(x: np.ndarray, codes: np.ndarray, k_all: int, base: int,
     finds a direction with every margin strictly positive (then ℓ → 0).
     Returns None when the data overlap (the MLE exists).
     """
-    try:
-        from scipy.sparse import coo_array
-    except ImportError:  # pragma: no cover - exercised only without SciPy
-        return None
+    from scipy.sparse import coo_array  # the caller checked SciPy (_SeparationCheck._find)
+
     n, p = x.shape
     scale = np.abs(x).max(axis=0)
     scale[scale == 0] = 1.0
@@ -168,9 +167,19 @@ class _SeparationCheck:
         self.checked = False  # the unpenalised test ran during the iteration
         self.untested = False  # the test was due but the rows are too many to gather
         self._gathered: tuple[np.ndarray, np.ndarray] | None = None
+        # Why the test could not run although it was due (SciPy missing), else None: the
+        # fit then says so once, instead of returning as if the data overlapped.
+        self.no_lp: str | None = None
 
     def _find(self) -> _Separation | None:
-        """Run the LP on all rows (Dask rows gathered into this process once)."""
+        """Run the LP on all rows (Dask rows gathered into this process once); None when the
+        data overlap, or when SciPy, which solves the LP, is missing (noted in ``no_lp``)."""
+        try:
+            require("scipy.sparse", fn="the separation test")
+            require("scipy.optimize", fn="the separation test")
+        except ImportError as exc:
+            self.no_lp = str(exc)
+            return None
         p = self.problem
         if p.in_memory:
             x, codes = p.rows, p.codes
@@ -215,9 +224,11 @@ class _SeparationCheck:
             f"n·(K−1) = {self.lp_rows} constraints in one process, run on Dask data only up to "
             f"{_AUTO_LP_CONSTRAINTS} (fit a sample in memory to test it, or use penalty='l2')"
         ) if self.untested else ""
+        if self.no_lp is not None:
+            untested_note += f"; separation was not tested: {self.no_lp}"
         if fit.trouble == "singular":
-            found = "separation could not be tested" if self.untested else \
-                "no separation was found"
+            found = "separation could not be tested" if (
+                self.untested or self.no_lp is not None) else "no separation was found"
             raise ValueError(
                 f"{fn}: the information matrix became singular at iteration {fit.n_iter} "
                 f"(fitted probabilities of exactly 0 or 1) and {found}; the "
@@ -239,6 +250,12 @@ class _SeparationCheck:
                    f"{_SEPARATION_AFTER})")
             said.append((f"{fn}: {why}, a symptom of separated categories (estimates that "
                          f"diverge, with meaningless standard errors){untested_note}",
+                         SeparationWarning))
+        if self.no_lp is not None and fit.converged:
+            # Said once per fit (a non-converged fit says it in its ConvergenceWarning).
+            risk = ("some estimates may be determined by the penalty alone" if alpha > 0
+                    else "these estimates may diverge (separated categories) without an error")
+            said.append((f"{fn}: separation was not checked, so {risk}: {self.no_lp}",
                          SeparationWarning))
         if not fit.converged:
             said.append((_not_converged(fit, tol, max_iter, fn) + untested_note,
