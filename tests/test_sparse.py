@@ -498,3 +498,14 @@ def test_old_derivative_paths_forward_with_a_deprecation_warning() -> None:
         assert sparse.sparsemax is sk.sparsemax
     with pytest.raises(AttributeError, match="no attribute 'sparsemax_gradient'"):
         sparse.sparsemax_gradient
+
+
+@pytest.mark.parametrize("temperature", [0.0, math.inf])
+def test_sparse_derivatives_keep_nan_rows_at_the_temperature_limits(temperature: float) -> None:
+    """At T = 0 and inf the maps are constant (derivative 0), but a NaN row stays NaN."""
+    x = np.array([[0.0, 1.0, 2.0], [0.0, np.nan, 1.0]])
+    v = np.ones_like(x)
+    for fn in (sk.sparsemax_jvp, sk.entmax15_jvp):
+        got = fn(x, v, temperature=temperature)
+        np.testing.assert_array_equal(got[0], np.zeros(3))
+        assert np.isnan(got[1]).all()

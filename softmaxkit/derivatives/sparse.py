@@ -67,7 +67,7 @@ def _weights(
 
     α = 2 and 1.5 take the exact maps (sparsemax, entmax15) and their exact weights. Rows are
     constant — weights 0 — at T = 0 (hardmax), T = inf (uniform) and when they hold +inf
-    entries; empty rows have p = 0 and so g = 0; NaN rows keep their NaN.
+    entries; empty rows have p = 0 and so g = 0; NaN rows keep their NaN, at every T.
     """
     c = setup(fn, x, axis=axis, temperature=temperature, where=where)
     axes, temp, mask = c.axes, c.temp, c.mask
@@ -80,21 +80,11 @@ def _weights(
     else:
         p, kind = entmax(x, alpha=alpha, n_iter=n_iter, **kw), "entmax"
     g = forms.sparse_weights(xp, p, alpha, kind)
-    xc = c.x
-    if mask is not None:
-        xc = xp.where(mask, xc, full_like_scalar(xp, xc, -math.inf))
-    dead = (xp.max(xc, axis=axes, keepdims=True) == math.inf) if axes else (xc == math.inf)
-    t: Any = 1.0
-    if temp.kind in ("zero", "inf"):
-        dead = xp.ones_like(dead)
-    elif temp.kind == "scalar":
-        t = float(temp.value)
-    elif temp.kind == "array":
-        tv = temp.value
-        limit = (tv == 0) | (tv == math.inf)
-        dead = dead | limit
-        t = xp.where(limit, full_like_scalar(xp, tv, 1.0), tv)
-    g = xp.where(dead, full_like_scalar(xp, p, 0.0), g)
+    # The one row classification (forms.classify_rows): constant rows get weight 0; a NaN
+    # row is never constant, so its NaN flows (at T = 0 and inf too).
+    rc = forms.classify_rows(xp, c.x, axes, mask=mask, temperature=temp)
+    t: Any = 1.0 if rc.divisor is None else rc.divisor
+    g = xp.where(rc.dead, full_like_scalar(xp, p, 0.0), g)
     return c, p, g, t
 
 
