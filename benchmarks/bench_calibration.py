@@ -1,4 +1,4 @@
-"""Benchmark temperature scaling: a large fit in bounded memory, and peers on a small one.
+"""Benchmark the calibrators: a large fit in bounded memory, and peers on small ones.
 
 Run ``python benchmarks/bench_calibration.py`` (or ``python benchmarks/run.py``, which runs every
 benchmark suite) from the repository root; ``--help`` lists the flags.
@@ -19,6 +19,13 @@ Two cases:
   finite-difference gradients through PyTorch; it takes probabilities) and scikit-learn's
   private ``_TemperatureScaling``; each fit is timed (best of a few interleaved runs) and its T
   compared with softmaxkit's.
+* **methods** (``--calib-methods``, default 20000x10; 2000x10 with ``--quick``): fit +
+  predict of the calibrators beyond temperature against their peers on the same data —
+  isotonic regression (scikit-learn ``CalibratedClassifierCV(method="isotonic")`` on a frozen
+  classifier, netcal ``IsotonicRegression``), histogram binning (netcal), beta calibration
+  (netcal, binary: the positive-class column), Platt scaling (scikit-learn
+  ``_SigmoidCalibration``, binary) and Dirichlet calibration (no installed peer: time only).
+  Reported: times and the largest difference of the calibrated probabilities from softmaxkit's.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ FULL_LARGE = (1_000_000, 1000)
 QUICK_LARGE = (20_000, 100)
 FULL_SMALL = (20_000, 100)
 QUICK_SMALL = (2_000, 10)
+FULL_METHODS = (20_000, 10)
+QUICK_METHODS = (2_000, 10)
 
 
 def _parse_shape(text: str) -> tuple[int, int] | None:
@@ -184,6 +193,106 @@ def run_peers(
     return failed
 
 
+def _method_calls(
+    z: np.ndarray, y: np.ndarray, zt: np.ndarray
+) -> list[tuple[str, dict[str, Callable[[], np.ndarray]]]]:
+    """Per method, {implementation: fit + predict on held-out logits zt -> probabilities}."""
+    import softmaxkit as sk
+    from softmaxkit import calibration as cal
+
+    p, pt = np.asarray(sk.softmax(z)), np.asarray(sk.softmax(zt))
+    s, st = z[:, 1] - z[:, 0], zt[:, 1] - zt[:, 0]  # a binary score: class 1 against 0
+    yb = (y == 1).astype(int)[y <= 1]
+    sb = s[y <= 1]
+    pb, ptb = 1 / (1 + np.exp(-sb)), 1 / (1 + np.exp(-st))
+    cases: list[tuple[str, dict[str, Callable[[], np.ndarray]]]] = [
+        ("isotonic", {"softmaxkit": lambda: cal.IsotonicCalibration().fit(z, y).predict_proba(zt)}),
+        ("histogram (10 bins)",
+         {"softmaxkit": lambda: cal.HistogramBinning(10).fit(z, y).predict_proba(zt)}),
+        ("beta (binary)",
+         {"softmaxkit": lambda: cal.BetaCalibration().fit(sb, yb).predict_proba(st)[:, 1]}),
+        ("Platt, smoothed (binary)", {"softmaxkit": lambda: cal.PlattScaling(
+            smoothing=True).fit(sb, yb).predict_proba(st)[:, 1]}),
+        ("Dirichlet (lambda 1e-2)",
+         {"softmaxkit": lambda: cal.DirichletCalibration(1e-2).fit(z, y).predict_proba(zt)}),
+    ]
+    try:
+        from sklearn.base import BaseEstimator, ClassifierMixin
+        from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
+        from sklearn.frozen import FrozenEstimator
+
+        class Given(ClassifierMixin, BaseEstimator):
+            def fit(self, x: np.ndarray, t: np.ndarray) -> Given:
+                self.classes_ = np.unique(t)
+                return self
+
+            def predict_proba(self, x: np.ndarray) -> np.ndarray:
+                return x
+
+            def predict(self, x: np.ndarray) -> np.ndarray:
+                return np.argmax(x, axis=1)
+
+        def sk_iso() -> np.ndarray:
+            given = FrozenEstimator(Given().fit(p, y))
+            return CalibratedClassifierCV(given, method="isotonic").fit(p, y).predict_proba(pt)
+
+        cases[0][1]["scikit-learn"] = sk_iso
+        cases[3][1]["scikit-learn"] = lambda: _SigmoidCalibration().fit(sb, yb).predict(st)
+    except ImportError:
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from netcal.binning import HistogramBinning, IsotonicRegression
+            from netcal.scaling import BetaCalibration
+
+        def quiet(fn: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+            def call() -> np.ndarray:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return fn()
+            return call
+
+        cases[0][1]["netcal"] = quiet(lambda: IsotonicRegression().fit(p, y).transform(pt))
+        cases[1][1]["netcal"] = quiet(lambda: HistogramBinning(bins=10).fit(p, y).transform(pt))
+        cases[2][1]["netcal"] = quiet(lambda: BetaCalibration().fit(pb, yb).transform(ptb))
+    except ImportError:
+        pass
+    return cases
+
+
+def run_methods(
+    shape: tuple[int, int], budget: h.Budget, stat: str, out: Callable[[str], None], bullet: str
+) -> int:
+    h.use_working_tree()
+    import softmaxkit as sk
+
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal(shape) * 3.0
+    y = _sample(sk, z, rng)
+    zt = rng.standard_normal((shape[0] // 4, shape[1])) * 3.0
+    table = h.Table(["method", "impl", "median ms", "min ms", "max |dp|", "softmaxkit faster by"],
+                    right_align=frozenset({2, 3, 4, 5}))
+    failed = 0
+    for method, calls in _method_calls(z, y, zt):
+        results: dict[str, np.ndarray] = {}
+        timings = h.time_interleaved(calls, budget, on_warmup=results.__setitem__)
+        own = timings.get("softmaxkit")
+        for name, tm in timings.items():
+            if isinstance(tm, Exception):
+                out(bullet + f"FAILED: {method}: {name}: {type(tm).__name__}: {tm}")
+                failed = 1
+                continue
+            diff = float(np.nanmax(np.abs(results[name] - results["softmaxkit"])))
+            speed = (tm.stat(stat) / own.stat(stat)
+                     if isinstance(own, h.Timing) and name != "softmaxkit" else None)
+            table.add([method, name, h.fmt_ms(tm.median), h.fmt_ms(tm.min), f"{diff:.1e}",
+                       h.fmt_ratio(speed)])
+    out(f"{shape[0]:,} x {shape[1]:,} float64 fit, {zt.shape[0]:,} held-out rows predicted")
+    out(table.render())
+    return failed
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add this suite's flags (prefixed, so that they merge with the other suites' flags)."""
     parser.add_argument(
@@ -198,11 +307,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ROWSxCLASSES of the comparison with netcal and scikit-learn (default 20000x100; "
         "2000x10 with --quick); 'none' skips it",
     )
+    parser.add_argument(
+        "--calib-methods",
+        default=None,
+        help="ROWSxCLASSES of the other calibrators against their peers (default 20000x10; "
+        "2000x10 with --quick); 'none' skips it",
+    )
 
 
 def check_args(args: argparse.Namespace) -> str | None:
     """Return what is wrong with this suite's flags, or None."""
-    for flag in ("calib_large", "calib_small"):
+    for flag in ("calib_large", "calib_small", "calib_methods"):
         text = getattr(args, flag)
         if text is not None and text != "none" and _parse_shape(text) is None:
             return f"--{flag.replace('_', '-')}: {text!r} is not a shape like 1000000x1000"
@@ -234,6 +349,11 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     if small is not None:
         budget = h.QUICK_BUDGET if args.quick else h.Budget(seconds=4.0, max_samples=5)
         status |= run_peers(small, budget, args.stat, out, bullet)
+        out("")
+    methods = _shape(args.calib_methods, FULL_METHODS, QUICK_METHODS, args.quick)
+    if methods is not None:
+        budget = h.QUICK_BUDGET if args.quick else h.Budget(seconds=2.0, max_samples=5)
+        status |= run_methods(methods, budget, args.stat, out, bullet)
     return status
 
 

@@ -16,6 +16,12 @@ Two tables:
    of the α-entmax threshold (our Newton iterations on the candidates; the package's and our
    generic bisection on whole rows), with the candidates per row and the Newton iterations
    our fast path used (mean / max over rows).
+3. **Long rows, top-k and budget** (float32, 64×10⁶ and 1×10⁷; ``--quick``: 8×10⁵ and
+   1×10⁶): ``sparsemax`` / ``entmax15`` with ``k=100`` against the package's ``k=100`` (and
+   without k), on NumPy (the fast path, which needs no k: it sorts only the entries within
+   T of the maximum) and on torch tensors (our generic path with ``torch.topk``); and
+   ``budget_sparsemax(x, 10)`` against ``budget_bisect(x, budget=10)`` (its default 50
+   halvings) on 64×10⁴ rows. "vs entmax k=100" = the package's time with k=100 / this row's.
 
 Input: standard-normal scores × 3, as in ``bench_maps.py``; T = 1.
 """
@@ -30,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-# Run as a script, this directory is first on sys.path, so the sibling helper imports plainly.
+# Run as a script, this directory is first on sys.path, so the sibling module imports plainly.
 import _harness as h  # isort: skip
 import numpy as np
 
@@ -39,6 +45,11 @@ DTYPES = ("float64", "float32")
 FULL_SHAPES: tuple[tuple[int, int], ...] = ((100_000, 100), (1_000, 10_000))
 QUICK_SHAPES: tuple[tuple[int, int], ...] = ((5_000, 100), (50, 10_000))
 GROWTH_NS = (10, 100, 1_000, 10_000, 100_000)
+LONG_SHAPES: tuple[tuple[int, int], ...] = ((64, 1_000_000), (1, 10_000_000))
+QUICK_LONG_SHAPES: tuple[tuple[int, int], ...] = ((8, 100_000), (1, 1_000_000))
+TOP_K = 100
+BUDGET = 10.0
+BUDGET_SHAPE = (64, 10_000)
 GROWTH_TOTAL = 1_000_000
 QUICK_GROWTH_TOTAL = 100_000
 DEFAULT_ALPHA = 1.5  # the entmax package's default for entmax_bisect
@@ -318,6 +329,75 @@ def growth_table(impls: Sequence[Impl], alpha: float, total: int, dtype: str,
 
 
 # --------------------------------------------------------------------------------------------
+# Long rows: top-k and budget
+# --------------------------------------------------------------------------------------------
+
+
+def long_rows_table(shapes: Sequence[tuple[int, int]], budget: h.Budget,
+                    stat: str) -> tuple[h.Table, list[str]]:
+    """Times of the top-k maps and of budget sparsemax on long float32 rows, with the
+    largest difference of each result from the package's (a sanity check)."""
+    h.use_working_tree()
+    import entmax as E
+    import torch
+
+    from softmaxkit.sparse import budget_sparsemax, entmax15, sparsemax
+
+    torch.set_num_threads(TORCH_THREADS)
+    header = ("case", "impl", "median ms", "min ms", "vs entmax k=100", "max |diff|")
+    table = h.Table(header, right_align=frozenset(range(2, len(header))))
+    notes: list[str] = []
+    ours = {"sparsemax": sparsemax, "entmax15": entmax15}
+    pkg = {"sparsemax": E.sparsemax, "entmax15": E.entmax15}
+    cases: list[tuple[str, tuple[int, int], dict[str, Callable[[], Any]]]] = []
+    for shape in shapes:
+        x = make_input(shape, "float32", seed=2)
+        t = torch.from_numpy(x)
+        for m in ("sparsemax", "entmax15"):
+            calls = {
+                f"entmax k={TOP_K}": partial(pkg[m], t, dim=-1, k=TOP_K),
+                "entmax (full sort)": partial(pkg[m], t, dim=-1),
+                "softmaxkit NumPy": partial(ours[m], x),
+                f"softmaxkit torch k={TOP_K}": partial(ours[m], t, k=TOP_K),
+            }
+            cases.append((f"{m} {_label(shape, 'float32')}", shape, calls))
+    xb = make_input(BUDGET_SHAPE, "float32", seed=3)
+    tb = torch.from_numpy(xb)
+    cases.append((f"budget={BUDGET:g} {_label(BUDGET_SHAPE, 'float32')}", BUDGET_SHAPE, {
+        f"entmax k={TOP_K}": partial(E.budget_bisect, tb, budget=BUDGET, dim=-1),
+        "softmaxkit NumPy": partial(budget_sparsemax, xb, BUDGET),
+        "softmaxkit torch": partial(budget_sparsemax, tb, BUDGET),
+    }))
+    for case, _, calls in cases:
+        results: dict[str, Any] = {}
+
+        def keep(name: str, result: Any, results: dict[str, Any] = results) -> None:
+            results[name] = np.asarray(result)
+
+        got = h.time_interleaved(calls, budget, on_warmup=keep)
+        peer_name = f"entmax k={TOP_K}"
+        peer = got.get(peer_name)
+        ref = results.get(peer_name)
+        for name in calls:
+            timing = got.get(name)
+            label = "entmax budget_bisect" if case.startswith("budget") and name == peer_name \
+                else name
+            if not isinstance(timing, h.Timing):
+                table.add([case, label, "failed", "", "", ""])
+                notes.append(f"FAILED: {label} {case}: {timing}")
+                continue
+            ratio = h.fmt_ratio(peer.stat(stat) / timing.stat(stat)) \
+                if isinstance(peer, h.Timing) else "-"
+            diff = "-" if ref is None or name not in results else \
+                f"{float(np.max(np.abs(results[name].astype(np.float64) - ref))):.1e}"
+            table.add([case, label, h.fmt_ms(timing.median), h.fmt_ms(timing.min), ratio,
+                       diff])
+        del results
+        h.free_memory()
+    return table, notes
+
+
+# --------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------
 
@@ -333,6 +413,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: all installed; the floor is always measured)")
     parser.add_argument("--sparse-alpha", type=float, default=DEFAULT_ALPHA,
                         help=f"α of entmax / entmax_bisect (default {DEFAULT_ALPHA})")
+    parser.add_argument("--sparse-long-rows", action=argparse.BooleanOptionalAction,
+                        default=True, help="run the long-row table (top-k, budget; default on)")
     parser.add_argument("--sparse-growth-total", type=int, default=None,
                         help=f"elements per case of the growth table (default {GROWTH_TOTAL:,}; "
                         f"{QUICK_GROWTH_TOTAL:,} with --quick; 0 skips the table)")
@@ -403,7 +485,23 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
             "entmax as mean/max per row")
         out("")
         out(growth_table(impls, alpha, total, "float64", budget).render(args.markdown))
-    return 1 if res.wrong or res.failed else 0
+    long_failed = False
+    if args.sparse_long_rows and PEER in names:
+        shapes_long = QUICK_LONG_SHAPES if args.quick else LONG_SHAPES
+        out("")
+        out(("### " if args.markdown else "") + f"long rows: top-k (k={TOP_K}) and budget "
+            f"sparsemax (budget={BUDGET:g}), float32")
+        out(bullet + "softmaxkit NumPy = the fast path (needs no k); softmaxkit torch = the "
+            "generic path on torch tensors (torch.topk, k doubled while a support fills it); "
+            "max |diff| = largest difference from the package's k=100 result "
+            "(budget: from budget_bisect, 50 halvings)")
+        out("")
+        table, long_notes = long_rows_table(shapes_long, budget, args.stat)
+        out(table.render(args.markdown))
+        for note in long_notes:
+            out(bullet + note)
+        long_failed = bool(long_notes)
+    return 1 if res.wrong or res.failed or long_failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,10 @@ from collections.abc import Sequence
 import _harness as h
 
 # In the order they run.
-SUITES = ("bench_maps", "bench_derivatives", "bench_calibration", "bench_mlogit", "bench_sparse")
+SUITES = (
+    "bench_maps", "bench_derivatives", "bench_calibration", "bench_mlogit", "bench_sparse",
+    "bench_choice", "bench_information",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

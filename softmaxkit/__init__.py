@@ -11,14 +11,28 @@ The maps between unconstrained space and the probability simplex:
 * optimisation over the simplex through the base-state map: :func:`minimize_on_simplex`
 * Fenchel–Young losses with their gradients ``(p − y)/T``: :func:`softmax_loss`
   (cross-entropy), :func:`sparsemax_loss`, :func:`entmax15_loss`, :func:`entmax_loss`
+* information from logits: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`
+  (never a stray NaN, 0·log 0 = 0), the sparse maps' :func:`tsallis_entropy`, and
+  :func:`cross_entropy` with PyTorch's options (weights, ``ignore_index``, label smoothing)
 * the canonical ensemble: :func:`populations`, :func:`partition_function`,
   :func:`thermodynamics`, :func:`energies_from_populations` (exact SI units, CODATA hartree)
 * multinomial logit regression with any base category: :class:`MultinomialLogit`
+* choice models on long-format data: :class:`ConditionalLogit` (McFadden's conditional
+  logit and the nested logit)
+* calibrators beyond temperature: :class:`PlattScaling`, :class:`BetaCalibration`,
+  :class:`DirichletCalibration`, :class:`HistogramBinning`, :class:`IsotonicCalibration`
 * classifier calibration: :class:`TemperatureScaling`, :class:`VectorScaling`, the metrics
   (:func:`expected_calibration_error`, :func:`negative_log_likelihood`, :func:`brier_score`,
   ...) and :func:`reliability_diagram`
+* the two-class case and cumulative sums: :func:`sigmoid`, :func:`log_sigmoid`, :func:`logit`,
+  :func:`log1mexp`; :func:`logcumsumexp`
+* sampling from logits: :func:`sample_categorical` (Gumbel-max), :func:`gumbel_softmax` and
+  :func:`gumbel_sparsemax` (straight-through); the online normaliser
+  :class:`OnlineLogSumExp`; long rows: ``sparsemax(x, k=...)`` and :func:`budget_sparsemax`
 * compositional data: :func:`closure`, :func:`clr` / :func:`clr_inv`, :func:`alr` /
   :func:`alr_inv`, :func:`ilr` / :func:`ilr_inv` (:func:`ilr_basis`), :func:`replace_zeros`
+* Bayes' rule as a softmax: :func:`posterior` (with the log evidence), :func:`model_weights`
+  (Akaike, BIC, pseudo-BMA, BB-pseudo-BMA, stacking), :func:`gaussian_discriminant_logits`
 
 Every map takes any array-API array (NumPy, PyTorch, JAX, Dask, ...), a temperature
 (``T = 0`` is the hardmax limit, ``T = inf`` the uniform limit), any axis or tuple of axes,
@@ -33,6 +47,12 @@ from softmaxkit._base.errors import (
     InvalidInputError,
     InvalidProbabilityError,
 )
+from softmaxkit.bayes import (
+    Posterior,
+    gaussian_discriminant_logits,
+    model_weights,
+    posterior,
+)
 from softmaxkit.boltzmann import (
     Thermodynamics,
     boltzmann_constant,
@@ -43,6 +63,11 @@ from softmaxkit.boltzmann import (
     thermodynamics,
 )
 from softmaxkit.calibration import (
+    BetaCalibration,
+    DirichletCalibration,
+    HistogramBinning,
+    IsotonicCalibration,
+    PlattScaling,
     ReliabilityTable,
     TemperatureNLL,
     TemperatureScaling,
@@ -57,6 +82,7 @@ from softmaxkit.calibration import (
     reliability_table,
     temperature_nll,
 )
+from softmaxkit.choice import ChoiceDataError, ConditionalLogit, NestingWarning
 from softmaxkit.compositions import (
     alr,
     alr_inv,
@@ -100,14 +126,30 @@ from softmaxkit.derivatives import (
     inverse_softmax_vjp,
     jacobian,
     jvp,
+    log_sigmoid_hessian,
+    log_sigmoid_jacobian,
+    log_sigmoid_jvp,
+    log_sigmoid_vjp,
     log_softmax_hessian,
     log_softmax_jacobian,
     log_softmax_jvp,
     log_softmax_vjp,
+    logcumsumexp_hessian,
+    logcumsumexp_jacobian,
+    logcumsumexp_jvp,
+    logcumsumexp_vjp,
+    logit_hessian,
+    logit_jacobian,
+    logit_jvp,
+    logit_vjp,
     logsumexp_hessian,
     logsumexp_jacobian,
     logsumexp_jvp,
     logsumexp_vjp,
+    sigmoid_hessian,
+    sigmoid_jacobian,
+    sigmoid_jvp,
+    sigmoid_vjp,
     softmax_hessian,
     softmax_jacobian,
     softmax_jvp,
@@ -117,6 +159,14 @@ from softmaxkit.derivatives import (
     sparsemax_jvp,
     sparsemax_vjp,
     vjp,
+)
+from softmaxkit.information import (
+    entropy,
+    entropy_grad,
+    js_divergence,
+    kl_divergence,
+    kl_divergence_grad,
+    tsallis_entropy,
 )
 from softmaxkit.inverse import (
     base_logits,
@@ -128,6 +178,7 @@ from softmaxkit.inverse import (
 from softmaxkit.losses import (
     alpha_relu_loss,
     alpha_relu_loss_grad,
+    cross_entropy,
     entmax15_loss,
     entmax15_loss_grad,
     entmax_loss,
@@ -144,15 +195,29 @@ from softmaxkit.mlogit import (
     SeparationError,
     SeparationWarning,
 )
+from softmaxkit.online import OnlineLogSumExp
+from softmaxkit.sampling import gumbel_softmax, gumbel_sparsemax, sample_categorical
+from softmaxkit.scan import logcumsumexp
+from softmaxkit.sigmoid import log1mexp, log_sigmoid, logit, sigmoid
 from softmaxkit.simplex import minimize_on_simplex
-from softmaxkit.sparse import alpha_relu, entmax, entmax15, sparsemax
+from softmaxkit.sparse import alpha_relu, budget_sparsemax, entmax, entmax15, sparsemax
 
 __all__ = [
+    "BetaCalibration",
+    "ChoiceDataError",
+    "ConditionalLogit",
     "ConvergenceWarning",
+    "DirichletCalibration",
+    "HistogramBinning",
     "InvalidCompositionError",
     "InvalidInputError",
     "InvalidProbabilityError",
+    "IsotonicCalibration",
     "MultinomialLogit",
+    "NestingWarning",
+    "OnlineLogSumExp",
+    "PlattScaling",
+    "Posterior",
     "ReliabilityTable",
     "SeparationError",
     "SeparationWarning",
@@ -182,11 +247,13 @@ __all__ = [
     "base_softmax_vjp",
     "boltzmann_constant",
     "brier_score",
+    "budget_sparsemax",
     "classwise_ece",
     "closure",
     "clr",
     "clr_inv",
     "convert_energy",
+    "cross_entropy",
     "energies_from_populations",
     "entmax",
     "entmax15",
@@ -203,7 +270,12 @@ __all__ = [
     "entmax_loss",
     "entmax_loss_grad",
     "entmax_vjp",
+    "entropy",
+    "entropy_grad",
     "expected_calibration_error",
+    "gaussian_discriminant_logits",
+    "gumbel_softmax",
+    "gumbel_sparsemax",
     "hardmax",
     "hardmax_hessian",
     "hardmax_jacobian",
@@ -219,12 +291,31 @@ __all__ = [
     "inverse_softmax_jvp",
     "inverse_softmax_vjp",
     "jacobian",
+    "js_divergence",
     "jvp",
+    "kl_divergence",
+    "kl_divergence_grad",
+    "log1mexp",
+    "log_sigmoid",
+    "log_sigmoid_hessian",
+    "log_sigmoid_jacobian",
+    "log_sigmoid_jvp",
+    "log_sigmoid_vjp",
     "log_softmax",
     "log_softmax_hessian",
     "log_softmax_jacobian",
     "log_softmax_jvp",
     "log_softmax_vjp",
+    "logcumsumexp",
+    "logcumsumexp_hessian",
+    "logcumsumexp_jacobian",
+    "logcumsumexp_jvp",
+    "logcumsumexp_vjp",
+    "logit",
+    "logit_hessian",
+    "logit_jacobian",
+    "logit_jvp",
+    "logit_vjp",
     "logsumexp",
     "logsumexp_hessian",
     "logsumexp_jacobian",
@@ -232,13 +323,21 @@ __all__ = [
     "logsumexp_vjp",
     "maximum_calibration_error",
     "minimize_on_simplex",
+    "model_weights",
     "negative_log_likelihood",
     "partition_function",
     "populations",
+    "posterior",
     "reliability_comparison",
     "reliability_diagram",
     "reliability_table",
     "replace_zeros",
+    "sample_categorical",
+    "sigmoid",
+    "sigmoid_hessian",
+    "sigmoid_jacobian",
+    "sigmoid_jvp",
+    "sigmoid_vjp",
     "softmax",
     "softmax_hessian",
     "softmax_jacobian",
@@ -255,6 +354,7 @@ __all__ = [
     "sparsemax_vjp",
     "temperature_nll",
     "thermodynamics",
+    "tsallis_entropy",
     "vjp",
 ]
 __version__ = "0.1.0"

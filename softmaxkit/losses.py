@@ -40,12 +40,13 @@ from typing import Any
 import numpy as np
 
 from softmaxkit._base.arrays import device_of, first_index, host_copy
-from softmaxkit._base.core import Setup, finish, full_like_scalar, quiet, setup
+from softmaxkit._base.core import Setup, finish, full_like_scalar, is_lazy, quiet, setup
 from softmaxkit.maps import log_softmax, softmax
 
 __all__ = [
     "alpha_relu_loss",
     "alpha_relu_loss_grad",
+    "cross_entropy",
     "entmax15_loss",
     "entmax15_loss_grad",
     "entmax_loss",
@@ -608,3 +609,289 @@ for _grad_fn, _of, _m in ((softmax_loss_grad, "softmax_loss", "softmax"),
     _grad_fn.__doc__ = (_grad_fn.__doc__ or "").replace(
         "{doc}", _GRAD_DOC.format(loss=_of, map=_m, params=_PARAMS, raises=_RAISES))
 del _loss_fn, _grad_fn, _of, _m
+
+
+# --------------------------------------------------------------------------------------------
+# cross-entropy as training code uses it (PyTorch's definitions)
+# --------------------------------------------------------------------------------------------
+
+
+def _ce_axis(fn: str, ndim: int, axis: Any) -> Any:
+    """The class axis: PyTorch's (1, or 0 for a 1-D input) when ``axis`` is None."""
+    if axis is None:
+        if ndim == 0:
+            raise ValueError(f"{fn}: logits must have at least one dimension (the classes)")
+        return 0 if ndim == 1 else 1
+    return axis
+
+
+def _ce_weight(fn: str, weight: Any, prep: Setup, ax: int) -> Array | None:
+    """Class weights as an array of x's namespace and compute dtype, shaped to broadcast
+    along the class axis."""
+    if weight is None:
+        return None
+    xp, raw = prep.xp, prep.raw
+    n = prep.shape[ax]
+    if isinstance(weight, (list, tuple, np.ndarray, np.generic)):
+        arr = np.asarray(weight)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{fn}: weight must hold real numbers, got dtype {arr.dtype}")
+        weight = xp.asarray(arr, device=device_of(raw))
+    if not hasattr(weight, "shape") or tuple(weight.shape) != (n,):
+        shape = tuple(getattr(weight, "shape", ()))
+        raise ValueError(f"{fn}: weight must be a 1-D array with one entry per class ({n}), got "
+                         f"shape {shape}")
+    if weight.dtype == xp.bool or xp.isdtype(weight.dtype, "complex floating"):
+        raise TypeError(f"{fn}: weight must hold real numbers, got dtype {weight.dtype}")
+    w = xp.astype(weight, prep.compute_dtype)
+    return xp.reshape(w, tuple(n if i == ax else 1 for i in range(len(prep.shape))))
+
+
+def _ce_indices(fn: str, prep: Setup, y: Any, ax: int,
+                ignore_index: int) -> tuple[Array, Array, Array]:
+    """(one-hot selection of the target class, rows not ignored, rows with an invalid index)
+    for class-index targets. An index outside ``[0, n)`` that is not ``ignore_index`` raises;
+    lazy arrays cannot be inspected, and the caller makes those rows NaN instead."""
+    xp, raw = prep.xp, prep.raw
+    shape = prep.shape
+    n = shape[ax]
+    expected = shape[:ax] + shape[ax + 1 :]
+    if tuple(y.shape) != expected:
+        raise ValueError(f"{fn}: target of shape {tuple(y.shape)} read as class indices must "
+                         f"have the logits' shape without the class axis {ax}, {expected}")
+    if not xp.isdtype(y.dtype, "integral"):
+        raise TypeError(f"{fn}: target of shape {tuple(y.shape)} must hold integer class "
+                        f"indices, got dtype {y.dtype}")
+    valid = y != ignore_index
+    bad = valid & ((y < 0) | (y >= n))
+    if not is_lazy(y) and not is_lazy(raw):
+        pos = first_index(xp, bad)
+        if pos is not None:
+            val = host_copy(y)[pos]
+            raise ValueError(f"{fn}: target{list(pos)} = {val} is not a class index in "
+                             f"[0, {n}) nor ignore_index ({ignore_index})")
+    classes = xp.arange(n, device=device_of(raw))
+    classes = xp.reshape(classes, tuple(n if i == ax else 1 for i in range(len(shape))))
+    hit = (xp.expand_dims(y, axis=ax) == classes) & xp.expand_dims(valid, axis=ax)
+    return hit, valid, bad
+
+
+@quiet
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    /,
+    *,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    axis: int | None = None,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+) -> Array:
+    r"""Cross-entropy with PyTorch's options and definitions (``F.cross_entropy``).
+
+    Equal to ``torch.nn.functional.cross_entropy(logits, target, weight, ignore_index=...,
+    reduction=..., label_smoothing=...)`` on every combination of options, on any array
+    library, with :math:`\log p` from :func:`~softmaxkit.log_softmax` (also at temperature T,
+    with a mask). With class indices :math:`y_n` and class weights :math:`w` (1 by default),
+    smoothing ε and C classes:
+
+    .. math:: \ell_n = (1-\varepsilon)\, w_{y_n} (-\log p_{n,y_n})
+              + \frac{\varepsilon}{C} \sum_c w_c (-\log p_{n,c}),
+              \qquad p_n = \operatorname{softmax}(x_n / T),
+
+    :math:`\ell_n = 0` where :math:`y_n` = ``ignore_index``; "mean" is
+    :math:`\sum_n \ell_n / \sum_{n\ \mathrm{not\ ignored}} w_{y_n}`. With a target
+    distribution :math:`t_n` (the logits' shape), :math:`t' = (1-\varepsilon)\,t +
+    \varepsilon/C` and :math:`\ell_n = -\sum_c w_c\, t'_{n,c} \log p_{n,c}`; "mean" divides
+    by the number of rows.
+
+    Parameters
+    ----------
+    logits : array_like
+        Scores of shape (C,), (N, C) or (N, C, d1, ..., dk) — the class axis where PyTorch has
+        it — or any shape with ``axis`` naming the class axis.
+    target : array_like
+        Integer class indices of the logits' shape without the class axis (``ignore_index``
+        allowed), or real class probabilities of the logits' shape (broadcastable to it).
+    weight : array_like, optional
+        One real weight per class (shape (C,)).
+    ignore_index : int, default -100
+        Class-index targets equal to it add nothing and are not counted by "mean"
+        (probability targets take no ignore_index: a non-negative one raises, as in PyTorch).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        "none" returns one loss per row (the target's shape for class indices).
+    label_smoothing : float, default 0.0
+        ε in [0, 1]: the target mixed with the uniform distribution over the classes
+        (over the classes ``where`` admits, when a mask is given).
+    axis : int, optional
+        The class axis; default PyTorch's: 1, or 0 for a 1-D input (use ``axis=-1`` for
+        channels-last scores such as (N, L, C)).
+    temperature : float or array, default 1.0
+        The loss of ``logits / T`` (T ≥ 0, as for :func:`~softmaxkit.log_softmax`; T = 0 gives
+        0 or +inf).
+    where : array of bool, optional
+        Classes that exist (broadcastable to the logits): excluded ones have probability 0,
+        take no smoothing mass and are not counted in C; a target on one gives +inf.
+    dtype : dtype, optional
+        Output dtype; float16/bfloat16 are accumulated in float32 (float64 on NumPy).
+
+    Returns
+    -------
+    array
+        The loss: a scalar for "mean" and "sum", per row for "none".
+
+    Raises
+    ------
+    ValueError
+        For a class index outside ``[0, C)`` that is not ``ignore_index`` (its position named;
+        with lazy arrays the loss becomes NaN instead), a target or weight of the wrong shape,
+        ``label_smoothing`` outside [0, 1] or an unknown ``reduction``.
+    TypeError
+        For a class-index target that is not integer, or a probability target that is.
+
+    Notes
+    -----
+    PyTorch's definitions, kept here, that surprise:
+
+    * **Weighted mean** divides by :math:`\sum_n w_{y_n}` over the non-ignored targets, not by
+      N: it is a weighted average of the per-row losses, and the label-smoothing part is
+      divided by the same sum although its own weights are all the classes', not the
+      target's.
+    * **Label smoothing with weights** weights each class's share by its own :math:`w_c`;
+      the smoothed target is not renormalised by the weights.
+    * **Probability targets** do not take ``ignore_index`` (a non-negative one raises, the
+      default −100 is unused), and their "mean" divides by the number of rows whatever the
+      weights, so one-hot probability targets and class indices give
+      different weighted means (equal unweighted ones).
+    * **Every target ignored** with "mean" gives 0/0 = NaN, as PyTorch does (and an empty
+      batch too); "sum" gives 0.
+
+    Departures, where PyTorch returns NaN: a zero weight or a zero target probability on a
+    class whose logit is −inf adds 0 here (:math:`0 \log 0 = 0`), and ``label_smoothing=1``
+    drops the target term instead of forming :math:`0 \cdot \infty`. Mass on a −inf or
+    excluded class (the target, or smoothing without ``where``) gives +inf, as in PyTorch.
+
+    :func:`softmax_loss` is the Fenchel–Young loss: for a target distribution it is the KL
+    divergence, 0 at a perfect fit, while this cross-entropy includes the target's entropy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import cross_entropy
+    >>> x = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])
+    >>> cross_entropy(x, np.array([0, 2]))
+    np.float64(0.20557865810672138)
+    >>> cross_entropy(x, np.array([0, -100]), reduction="none")
+    array([0.2413113, 0.       ])
+    >>> cross_entropy(x, np.array([0, 2]), weight=np.array([1.0, 1.0, 3.0]), label_smoothing=0.1)
+    np.float64(0.3152393264572466)
+    """
+    fn = "cross_entropy"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) or \
+            not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"{fn}: label_smoothing must be a number in [0, 1], got "
+                         f"{label_smoothing!r}")
+    eps = float(label_smoothing)
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{fn}: ignore_index must be an int, got {ignore_index!r}")
+    ndim = len(getattr(logits, "shape", np.shape(logits)))
+    ax_arg = _ce_axis(fn, ndim, axis)
+    prep = setup(fn, logits, axis=ax_arg, temperature=temperature, where=where, dtype=dtype,
+                 name="logits", along="the class axis")
+    xp, dt, mask = prep.xp, prep.compute_dtype, prep.mask
+    (ax,) = prep.axes
+    shape = prep.shape
+    n = shape[ax]
+    w = _ce_weight(fn, weight, prep, ax)
+    lp = log_softmax(prep.raw, axis=ax, temperature=temperature, where=mask, dtype=dt)
+    zero = full_like_scalar(xp, lp, 0.0)
+    y = target
+    if isinstance(y, (list, tuple, numbers.Number, np.ndarray, np.generic)):
+        arr = np.asarray(y)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{fn}: target must hold class indices or probabilities, got dtype "
+                            f"{arr.dtype}")
+        y = xp.asarray(arr, device=device_of(prep.raw))
+    # The smoothing spreads over the classes that exist: all C, or the admitted ones.
+    if mask is None:
+        count: Any = float(n)
+    else:
+        count = xp.sum(xp.astype(mask, dt), axis=ax, keepdims=True)
+        count = xp.where(count > 0, count, full_like_scalar(xp, count, 1.0))
+
+    def weighted_nlog(sel: Array, coef: Array) -> Array:
+        # −coef·log p on the selected entries, 0 elsewhere: 0·(−inf) is never formed, also
+        # not in a backward pass (log p is replaced before the product).
+        take = sel & (coef != 0)
+        return -(coef * xp.where(take, lp, zero))
+
+    if len(tuple(y.shape)) == len(shape) - 1:
+        hit, valid, bad = _ce_indices(fn, prep, y, ax, int(ignore_index))
+        wt = full_like_scalar(xp, lp, 1.0) if w is None else xp.broadcast_to(w, shape)
+        rows = xp.sum(weighted_nlog(hit, wt), axis=ax)
+        if eps == 1.0:
+            rows = xp.zeros_like(rows)
+        elif eps > 0.0:
+            rows = (1.0 - eps) * rows
+        if eps > 0.0:
+            every = mask if mask is not None else xp.ones(shape, dtype=xp.bool,
+                                                          device=device_of(lp))
+            smooth = xp.sum(weighted_nlog(every, wt) * (eps / count), axis=ax)
+            rows = rows + xp.where(valid, smooth, xp.zeros_like(smooth))
+        rows = xp.where(bad, xp.full_like(rows, math.nan), rows)
+        if reduction == "none":
+            return finish(xp, rows, prep.out_dtype)
+        total = xp.sum(rows)
+        if reduction == "sum":
+            return _scalar(finish(xp, total, prep.out_dtype))
+        denom = xp.sum(xp.where(hit, wt, zero))
+        # every target ignored: 0/0 = NaN as in PyTorch (formed without a 0/0 warning)
+        denom = xp.where(denom == 0, full_like_scalar(xp, denom, math.nan), denom)
+        return _scalar(finish(xp, total / denom, prep.out_dtype))
+    if len(tuple(y.shape)) != len(shape):
+        raise ValueError(
+            f"{fn}: target of shape {tuple(y.shape)} is neither class indices (shape "
+            f"{shape[:ax] + shape[ax + 1:]}) nor class probabilities (shape {shape})")
+    try:
+        ok = np.broadcast_shapes(tuple(y.shape), shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{fn}: target of shape {tuple(y.shape)} read as class probabilities "
+                         f"does not broadcast to the logits' shape {shape}")
+    if not (xp.isdtype(y.dtype, "real floating")):
+        raise TypeError(f"{fn}: target of the logits' shape must hold real class "
+                        f"probabilities (a floating dtype), got dtype {y.dtype}")
+    if ignore_index >= 0:
+        # PyTorch refuses it too: a class cannot be ignored in a probability target.
+        raise ValueError(f"{fn}: ignore_index={ignore_index} is not supported for probability "
+                         "targets (only class-index targets can be ignored)")
+    t = xp.broadcast_to(xp.astype(y, dt), shape)
+    if eps > 0.0:
+        share = eps / count
+        if mask is not None:
+            share = xp.where(mask, share, zero)
+        t = t * (1.0 - eps) + share
+    coef = t if w is None else t * w
+    rows = xp.sum(weighted_nlog(xp.ones(shape, dtype=xp.bool, device=device_of(lp)), coef),
+                  axis=ax)
+    if reduction == "none":
+        return finish(xp, rows, prep.out_dtype)
+    total = xp.sum(rows)
+    if reduction == "sum":
+        return _scalar(finish(xp, total, prep.out_dtype))
+    n_rows = math.prod(shape) // n if n else 0
+    return _scalar(finish(xp, total / (n_rows if n_rows else math.nan), prep.out_dtype))
+
+
+def _scalar(a: Array) -> Array:
+    """A 0-d NumPy result as a NumPy scalar (as NumPy's reductions return it)."""
+    if isinstance(a, np.ndarray) and a.ndim == 0:
+        return a[()]
+    return a

@@ -29,10 +29,13 @@ from softmaxkit._base.dispatch import forward_moved, torch_autograd
 from softmaxkit._base.sparse_kernel import (
     alpha_relu_values,
     check_alpha,
+    check_budget,
+    check_k,
     check_n_iter,
     check_relu_args,
     default_n_iter,
     solve,
+    solve_budget,
 )
 from softmaxkit.maps import softmax
 
@@ -59,6 +62,7 @@ _MOVED = (
 
 __all__ = [  # the maps, then the forwarded names (still star-importable)
     "alpha_relu",
+    "budget_sparsemax",
     "entmax",
     "entmax15",
     "sparsemax",
@@ -69,17 +73,20 @@ Array = Any
 
 
 def _run(fn: Any, name: str, x: Any, axis: Any, temperature: Any, where: Any, dtype: Any,
-         a: float, iters: int | None, **kw: Any) -> Array:
+         a: float, iters: int | None, k: int | None = None, **kw: Any) -> Array:
     """The ladder every sparse map climbs: validate, route Dask blocks and empty arrays, try
     the NumPy fast path, and solve on the generic path with α = ``a``.
 
     ``fn`` is the public map (Dask runs it per block with the keywords ``kw``); ``name``
     selects the row solver (sparsemax and entmax15 are exact, entmax bisects ``iters`` times,
-    by default enough for the compute dtype's precision).
+    by default enough for the compute dtype's precision); ``k`` asks the sort-based solvers
+    to sort only the k largest entries of a row first.
     """
     prep = setup(name, x, axis=axis, temperature=temperature, where=where, dtype=dtype)
     axes, temp, mask = prep.axes, prep.temp, prep.mask
     if _dask.is_dask(prep.raw):
+        if k is not None:
+            kw["k"] = k
         return _dask.blockwise(fn, prep, axes, temp, mask, **kw)
     if prep.empty:
         return finish(prep.xp, prep.x, prep.out_dtype)
@@ -88,11 +95,12 @@ def _run(fn: Any, name: str, x: Any, axis: Any, temperature: Any, where: Any, dt
     method = name if name != "entmax" else "bisect"
     if is_numpy(prep.raw) and axes:
         # Same results as the generic path; the fast path hands its special rows (NaN, +inf,
-        # empty, T = 0 or inf) back to the generic solver itself.
+        # empty, T = 0 or inf) back to the generic solver itself. It needs no k: it already
+        # sorts only the candidates, the entries within T/(α − 1) of the row's maximum.
         res = _sparse_fast.solve(prep, axes, temp, mask, a, method, iters)
         if res is not None:
             return finish(prep.xp, res, prep.out_dtype)
-    return solve(prep, axes, temp, mask, a, method, iters)
+    return solve(prep, axes, temp, mask, a, method, iters, k)
 
 
 @quiet
@@ -105,6 +113,7 @@ def sparsemax(
     temperature: Any = 1.0,
     where: Any = None,
     dtype: Any = None,
+    k: int | None = None,
 ) -> Array:
     r"""Sparsemax: the Euclidean projection of ``x / T`` onto the probability simplex.
 
@@ -129,6 +138,13 @@ def sparsemax(
         Entries that take part; False entries get exactly 0.
     dtype : dtype, optional
         Output dtype (default: the input's floating dtype).
+    k : int, optional
+        For very long rows: sort only the k largest entries of each row (a partial sort,
+        ``torch.topk`` / ``jax.lax.top_k`` / ``numpy.partition``), doubling k for the rows
+        whose support does not fit, as the ``entmax`` package's ``k``. The result is the
+        same, bit for bit; only the time changes. NumPy input ignores it (its fast path
+        already sorts only the entries within T of the maximum); traced or lazy values, whose
+        supports cannot be inspected, sort whole rows.
 
     Returns
     -------
@@ -155,7 +171,8 @@ def sparsemax(
     array([[0. , 0.5, 0.5],
            [0. , 0. , 0. ]])
     """
-    return _run(sparsemax, "sparsemax", x, axis, temperature, where, dtype, 2.0, 0)
+    return _run(sparsemax, "sparsemax", x, axis, temperature, where, dtype, 2.0, 0,
+                check_k(k, "sparsemax"))
 
 
 
@@ -169,6 +186,7 @@ def entmax15(
     temperature: Any = 1.0,
     where: Any = None,
     dtype: Any = None,
+    k: int | None = None,
 ) -> Array:
     r"""1.5-entmax (Peters, Niculae & Martins 2019), exact and sort-based.
 
@@ -181,8 +199,8 @@ def entmax15(
 
     Parameters
     ----------
-    x, axis, temperature, where, dtype
-        As for :func:`sparsemax`.
+    x, axis, temperature, where, dtype, k
+        As for :func:`sparsemax` (``k``: sort only the k largest entries first; same result).
 
     Returns
     -------
@@ -203,7 +221,8 @@ def entmax15(
     >>> entmax15(np.array([0.0, 1.0, 2.0]))
     array([0.        , 0.16928109, 0.83071891])
     """
-    return _run(entmax15, "entmax15", x, axis, temperature, where, dtype, 1.5, 0)
+    return _run(entmax15, "entmax15", x, axis, temperature, where, dtype, 1.5, 0,
+                check_k(k, "entmax15"))
 
 
 
@@ -273,6 +292,85 @@ def entmax(
     return _run(entmax, "entmax", x, axis, temperature, where, dtype, a, n_iter, alpha=alpha,
                 n_iter=n_iter)
 
+
+
+@quiet
+def budget_sparsemax(
+    x: Any,
+    /,
+    budget: float = 2.0,
+    *,
+    axis: int | tuple[int, ...] | None = -1,
+    temperature: Any = 1.0,
+    where: Any = None,
+    dtype: Any = None,
+    n_iter: int | None = None,
+) -> Array:
+    r"""Budget sparsemax: the projection of ``x / T`` onto the capped simplex of sum ``budget``.
+
+    .. math:: p = \arg\max_{0 \le q \le 1,\ \sum_i q_i = B}
+              \langle q, x/T \rangle - \tfrac12 \lVert q \rVert^2, \qquad
+              p_i = \mathrm{clip}(x_i/T - \tau, 0, 1).
+
+    This is the ``entmax`` package's ``budget_bisect`` (the "k-subsets" relaxation): a
+    *different map* from :func:`sparsemax`. Its rows sum to ``budget``, not 1, and every entry
+    is at most 1 (a soft choice of about ``budget`` entries, e.g. a top-k mask); the support
+    may hold more than ``budget`` entries. ``budget=1`` is :func:`sparsemax` (the cap never
+    binds). For sparsemax with a partial sort, use ``sparsemax(x, k=...)``.
+
+    Parameters
+    ----------
+    x, axis, temperature, where, dtype
+        As for :func:`sparsemax`. T = 0 gives 1 to the ⌈B⌉ − 1 largest entries and shares the
+        rest of the budget among those tied with the ⌈B⌉-th; T = inf spreads it uniformly.
+    budget : float, default 2.0
+        B > 0, the sum of each row.
+    n_iter : int, optional
+        Bisection steps before the closed-form step (default 60 in float64, 30 in float32).
+        τ is then solved exactly on the sets the bisection found:
+        :math:`\tau = (\sum_{0<p_i<1} z_i + \#\{p_i = 1\} - B) / \#\{0 < p_i < 1\}`.
+
+    Returns
+    -------
+    array
+        Values in [0, 1] summing to ``budget`` along ``axis``.
+
+    Raises
+    ------
+    ValueError
+        For a budget that is not a finite number > 0, and for a row with fewer admissible
+        entries than the budget (it cannot hold it: every entry is at most 1). Under
+        tracing such rows give NaN.
+
+    Notes
+    -----
+    −inf and masked entries get 0; +inf entries each get ``min(1, B/#inf)`` and the finite
+    entries share what is left (the limit along the ray); a row with no admissible entry
+    gives zeros; NaN stays in its row. Gradients: PyTorch and JAX differentiate through the
+    closed-form step, which gives the map's Jacobian ``diag(a) − a aᵀ/Σa`` (``a`` the
+    indicator of 0 < p < 1), as ``budget_bisect``'s backward does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxkit import budget_sparsemax
+    >>> budget_sparsemax(np.array([3.0, 1.2, 1.0, -1.0]), 2)
+    array([1. , 0.6, 0.4, 0. ])
+    >>> budget_sparsemax(np.array([3.0, 1.2, 1.0, -1.0]), 2, temperature=0)
+    array([1., 1., 0., 0.])
+    """
+    b = check_budget(budget, "budget_sparsemax")
+    check_n_iter(n_iter)
+    prep = setup("budget_sparsemax", x, axis=axis, temperature=temperature, where=where,
+                 dtype=dtype)
+    axes, temp, mask = prep.axes, prep.temp, prep.mask
+    if _dask.is_dask(prep.raw):
+        return _dask.blockwise(budget_sparsemax, prep, axes, temp, mask, budget=b,
+                               n_iter=n_iter)
+    if prep.empty:
+        return finish(prep.xp, prep.x, prep.out_dtype)
+    iters = default_n_iter(prep.compute_dtype) if n_iter is None else n_iter
+    return solve_budget(prep, axes, temp, mask, b, iters, "budget_sparsemax")
 
 
 @quiet

@@ -21,10 +21,16 @@ Narrow rows (n ≤ ``_NARROW``) are transposed block by block so reductions run 
 memory. float16/float32 are computed in float64 (so no rounding but the last matters). The fast
 path returns None for what it does not cover (masks, temperature arrays, T = 0 or inf, several
 axes, other dtypes); the caller then uses the generic path. Both paths are tested to agree.
+
+When the optional native kernel is built (``softmaxkit._base.native``; off with
+``SOFTMAXKIT_NATIVE=0``), float32 and float64 rows run through it instead: the same arithmetic
+fused into one or two passes over memory, the rows split over the same thread pool with the GIL
+released. Rows holding NaN or ±inf come back flagged and go to the generic kernel as here.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -34,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base import native
 from softmaxkit._base.core import Prepared, Temperature
 from softmaxkit._base.kernel import (
     divide_dw,
@@ -105,6 +112,8 @@ def _scratch(shape: tuple[int, ...], slot: int = 0) -> np.ndarray:
 
 _MAX_TEMPERATURES = 256
 _NATIVE = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16))
+_KERNEL_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # what the native kernel serves
+_MODES = {"softmax": 0, "log": 1, "lse": 2}
 
 
 def _canonical(prep: Prepared, axes: tuple[int, ...], temp: Temperature, mask: Any
@@ -448,7 +457,44 @@ class _Job:
         v = np.ascontiguousarray(src.T) if narrow else src
         self.block(src, v, 0 if narrow else 1, dst)
 
+    def _native(self) -> Any:
+        """The native kernel when it serves this job, else None."""
+        mod = native.load()
+        if (
+            mod is None
+            or self.x2.dtype not in _KERNEL_DTYPES
+            or self.out2.dtype not in _KERNEL_DTYPES
+            or not (self.x2.flags.c_contiguous and self.out2.flags.c_contiguous)
+        ):
+            return None
+        return mod
+
+    def _run_native(self, mod: Any) -> np.ndarray:
+        """All rows through the native kernel (contiguous spans, one per worker; each call
+        releases the GIL), then the flagged rows (NaN, ±inf) through the generic kernel."""
+        nrows = self.x2.shape[0]
+        bad = np.zeros(nrows, dtype=np.uint8)
+        args = (self.x2, self.out2, self.n, _MODES[self.mode], self.t, bad)
+        k = min(num_threads(), nrows)
+        if self.x2.size >= _PARALLEL_MIN and k > 1:
+            bounds = [nrows * i // k for i in range(k + 1)]
+            futures = [
+                _executor().submit(mod.rows, *args, a, b)
+                for a, b in itertools.pairwise(bounds)
+            ]
+            flagged = sum(f.result() for f in futures)
+        else:
+            flagged = mod.rows(*args, 0, nrows)
+        if flagged:
+            idx = np.flatnonzero(bad)
+            with np.errstate(all="ignore"):
+                self.out2[idx] = self.generic(self.x2[idx])
+        return self.out2
+
     def run(self) -> np.ndarray:
+        mod = self._native()
+        if mod is not None:
+            return self._run_native(mod)
         nrows = self.x2.shape[0]
         per = max(1, _BLOCK // max(self.n, 1))
         spans = [(i, min(nrows, i + per)) for i in range(0, nrows, per)]

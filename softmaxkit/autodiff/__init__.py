@@ -4,10 +4,10 @@ Two submodules, each imported only when asked for (importing :mod:`softmaxkit` n
 PyTorch or JAX):
 
 * :mod:`softmaxkit.autodiff.torch` — a :class:`torch.autograd.Function` per map (softmax,
-  log_softmax, logsumexp, hardmax, and the sparse maps sparsemax, entmax15, entmax,
-  alpha_relu) whose backward and forward-mode rules are the closed forms of
-  :mod:`softmaxkit.derivatives.forms`; entmax also differentiates a tensor ``alpha`` (one per
-  row or shared);
+  log_softmax, logsumexp, hardmax, the sparse maps sparsemax, entmax15, entmax, alpha_relu,
+  the two-class maps sigmoid, log_sigmoid, logit, and logcumsumexp) whose backward and
+  forward-mode rules are the closed forms of :mod:`softmaxkit.derivatives.forms`; entmax
+  also differentiates a tensor ``alpha`` (one per row or shared);
 * :mod:`softmaxkit.autodiff.jax` — ``jax.custom_jvp`` rules for the same maps (reverse mode
   follows by transposition), jit-compatible, with the temperature differentiated too.
 

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit import derivatives as _derivatives
 from softmaxkit import maps as _maps
 from softmaxkit import sparse as _sparse
 from softmaxkit._base import sparse_kernel
@@ -53,6 +54,10 @@ from softmaxkit._base.core import finish, normalize_axis, reduced_shape, setup
 from softmaxkit._base.optional import require
 from softmaxkit.autodiff._wrap import Generated, derived, parameters
 from softmaxkit.derivatives import forms
+from softmaxkit.scan import logcumsumexp as _logcumsumexp
+from softmaxkit.sigmoid import log_sigmoid as _log_sigmoid
+from softmaxkit.sigmoid import logit as _logit
+from softmaxkit.sigmoid import sigmoid as _sigmoid
 
 jax = require("jax", fn="softmaxkit.autodiff.jax")
 jnp = require("jax.numpy", fn="softmaxkit.autodiff.jax")
@@ -64,8 +69,12 @@ __all__ = [
     "entmax",
     "entmax15",
     "hardmax",
+    "log_sigmoid",
     "log_softmax",
+    "logcumsumexp",
+    "logit",
     "logsumexp",
+    "sigmoid",
     "softmax",
     "sparsemax",
 ]
@@ -465,6 +474,109 @@ def _sparse_rule(fn: str) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
+# the two-class maps and logcumsumexp: the rules are the public closed forms of
+# softmaxkit.derivatives (written with derivatives.forms) evaluated on JAX arrays
+# --------------------------------------------------------------------------------------------
+
+_NEW_MAPS: dict[str, Any] = {
+    "sigmoid": _sigmoid, "log_sigmoid": _log_sigmoid, "logit": _logit,
+    "logcumsumexp": _logcumsumexp,
+}
+
+
+@dataclass(frozen=True)
+class _NewSpec:
+    """Static part of a call of a map of :data:`_NEW_MAPS` (``temperature`` None when it is
+    an array argument; ``axis`` and ``reverse`` for logcumsumexp)."""
+
+    fn: str
+    temperature: float | None
+    dtype: Any
+    axis: int | None = None
+    reverse: bool = False
+
+
+def _new_kw(spec: _NewSpec, t: Array | None, mask: Array | None) -> dict[str, Any]:
+    """The derivative functions' keywords."""
+    kw: dict[str, Any] = {"temperature": spec.temperature if t is None else t}
+    if spec.fn == "logcumsumexp":
+        kw.update(axis=spec.axis, reverse=spec.reverse, where=mask)
+    return kw
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _new_map(spec: _NewSpec, x: Array, t: Array | None, mask: Array | None) -> Array:
+    return _NEW_MAPS[spec.fn](x, dtype=spec.dtype, **_new_kw(spec, t, mask))
+
+
+@functools.partial(_new_map.defjvp, symbolic_zeros=True)
+def _new_map_jvp(spec: _NewSpec, primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+    x, t, mask = primals
+    dx, dt, _ = tangents
+    y = _new_map(spec, x, t, mask)
+    kw = _new_kw(spec, t, mask)
+    jvp = getattr(_derivatives, f"{spec.fn}_jvp")
+    out = jnp.zeros_like(y)
+    if not _zero(dx):
+        out = out + jvp(x, dx, **kw).astype(y.dtype)
+    if t is not None and not _zero(dt):
+        # y depends on T through x/T (sigmoid, log_sigmoid, logcumsumexp: shift by the row's
+        # largest finite entry c, then ẏ = J(−(x − c)Ṫ/T) + Ṫ(y − c)/T) or as T·L (logit:
+        # ẏ = Ṫ·y/T). Constant outputs (±inf) have no T-derivative.
+        wd = _work_dtype(y.dtype)
+        tt = jnp.asarray(t, dtype=wd)
+        safe = jnp.where((tt == 0) | jnp.isinf(tt), 1.0, tt)
+        rate = jnp.asarray(dt, dtype=wd) / safe
+        yw = jnp.asarray(y, dtype=wd)
+        if spec.fn == "logit":
+            term = jnp.where(jnp.isfinite(yw), yw * rate, jnp.where(jnp.isnan(yw), yw, 0.0))
+        else:
+            xw = jnp.asarray(x, dtype=wd)
+            fin = jnp.isfinite(xw)
+            c = 0.0
+            if spec.fn == "logcumsumexp":
+                ax = normalize_axis(spec.axis, xw.ndim)
+                c = _rmax(jnp.where(fin if mask is None else fin & mask, xw, -math.inf), ax)
+                c = jax.lax.stop_gradient(jnp.where(jnp.isfinite(c), c, 0.0))
+            v = jnp.where(fin, -(xw - c) * rate, 0.0)
+            term = jvp(x, v, **kw).astype(wd)
+            if spec.fn == "logcumsumexp":
+                term = term + jnp.where(jnp.isfinite(yw), (yw - c) * rate, 0.0)
+        out = out + term.astype(y.dtype)
+    return y, out
+
+
+def _new_rule(fn: str) -> Any:
+    """The rule of a map of :data:`_NEW_MAPS`: validated by the core layer, then the
+    ``custom_jvp`` function (an array temperature is differentiated)."""
+
+    def rule(x: Any, kw: dict[str, Any]) -> Array:
+        if not isinstance(x, jax.Array):
+            x = jnp.asarray(x)
+        temperature = kw["temperature"]
+        axis = kw.get("axis") if fn == "logcumsumexp" else ()
+        extra: dict[str, Any] = {}
+        if fn == "logcumsumexp":
+            extra = {"where": kw["where"], "along": "a cumulative sum runs along one axis"}
+        s = setup(fn, x, axis=axis, temperature=temperature, dtype=kw["dtype"], **extra)
+        t: Array | None = None
+        static: float | None = None
+        if s.temp.kind == "array":
+            t = jnp.asarray(temperature)
+        else:
+            static = float(temperature)
+        mask = None
+        if fn == "logcumsumexp":
+            mask = None if kw["where"] is None else jnp.asarray(kw["where"])
+            spec = _NewSpec(fn, static, kw["dtype"], s.axes[0], bool(kw["reverse"]))
+        else:
+            spec = _NewSpec(fn, static, kw["dtype"])
+        return _new_map(spec, x, t, mask)
+
+    return rule
+
+
+# --------------------------------------------------------------------------------------------
 # public functions: each map's own signature and docstring, less ``out`` (``b``, return_sign)
 # --------------------------------------------------------------------------------------------
 
@@ -549,6 +661,33 @@ alpha_relu = _twin(
     "\n\non 0 < r < inf.",
     "α and τ are constants; an array temperature is differentiated. Derivatives are 0 below "
     "the threshold, on masked and ±inf entries and at T = 0 or inf; NaN in rows holding NaN.",
+)
+_NEW_EDGES = (
+    "A temperature given as an array is differentiated too; a Python number is a constant. "
+    "Derivatives are 0 (never NaN) where the output is a constant ±inf and at T = 0 or inf; "
+    "NaN where the input is NaN."
+)
+sigmoid = _twin(
+    _sigmoid, _new_rule("sigmoid"),
+    r".. math:: \dot y = \sigma(1 - \sigma)\,(\dot x - x \dot T / T) / T",
+    _NEW_EDGES + " 1 − σ is σ(−x), never a subtraction.",
+)
+log_sigmoid = _twin(
+    _log_sigmoid, _new_rule("log_sigmoid"),
+    r".. math:: \dot y = \sigma(-x/T)\,(\dot x - x \dot T / T) / T",
+    _NEW_EDGES,
+)
+logit = _twin(
+    _logit, _new_rule("logit"),
+    r".. math:: \dot y = T \dot p / (p(1 - p)) + \dot T\, y / T",
+    _NEW_EDGES + " Values of p outside [0, 1] are checked only when they are concrete.",
+)
+logcumsumexp = _twin(
+    _logcumsumexp, _new_rule("logcumsumexp"),
+    r".. math:: \dot y_i = \sum_{j \le i} e^{(x_j - y_i)/T} \dot x_j",
+    "Row i of the Jacobian is the softmax of the prefix (hardmax at T = 0, uniform at T = inf, "
+    "shared among +inf entries), evaluated with two more cumulative log-sum-exps (O(n log n); "
+    "O(n²) at T = 0 or inf, see :func:`softmaxkit.logcumsumexp_jvp`). " + _NEW_EDGES,
 )
 
 

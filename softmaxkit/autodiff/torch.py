@@ -60,6 +60,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from softmaxkit import derivatives as _derivatives
 from softmaxkit import maps as _maps
 from softmaxkit import sparse as _sparse
 from softmaxkit._base import sparse_kernel
@@ -69,6 +70,10 @@ from softmaxkit._base.dispatch import is_dual
 from softmaxkit._base.optional import require
 from softmaxkit.autodiff._wrap import Generated, derived, parameters
 from softmaxkit.derivatives import forms
+from softmaxkit.scan import logcumsumexp as _logcumsumexp
+from softmaxkit.sigmoid import log_sigmoid as _log_sigmoid
+from softmaxkit.sigmoid import logit as _logit
+from softmaxkit.sigmoid import sigmoid as _sigmoid
 
 torch = require("torch", fn="softmaxkit.autodiff.torch")
 
@@ -78,8 +83,12 @@ __all__ = [
     "entmax",
     "entmax15",
     "hardmax",
+    "log_sigmoid",
     "log_softmax",
+    "logcumsumexp",
+    "logit",
     "logsumexp",
+    "sigmoid",
     "softmax",
     "sparsemax",
 ]
@@ -510,6 +519,79 @@ class _SparseCompiled(_NoJvp, _Sparse):
     pass
 
 
+# --------------------------------------------------------------------------------------------
+# the two-class maps and logcumsumexp: their backward and forward-mode rules are the public
+# closed forms of softmaxkit.derivatives (written with derivatives.forms), which evaluate the
+# maps again — through these Functions when the graph must be differentiated once more
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Call:
+    """A map and its keywords (``kw`` for the map, ``dkw`` for its derivatives)."""
+
+    fn: str
+    kw: dict[str, Any]
+    dkw: dict[str, Any]
+
+
+_NEW_MAPS: dict[str, Any] = {
+    "sigmoid": _sigmoid, "log_sigmoid": _log_sigmoid, "logit": _logit,
+    "logcumsumexp": _logcumsumexp,
+}
+
+
+def _new_tangent(call: _Call, x: Tensor, v: Tensor, kind: str) -> Tensor:
+    rule = getattr(_derivatives, f"{call.fn}_{kind}")
+    return rule(x, v, **call.dkw)
+
+
+class _Derived(torch.autograd.Function):
+    """sigmoid, log_sigmoid, logit, logcumsumexp: value from the map, derivatives in closed
+    form (twice differentiable: the rules call the maps through this Function)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: Tensor, call: _Call) -> Tensor:
+        return _NEW_MAPS[call.fn](x.detach(), **call.kw)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+        x, call = inputs
+        ctx.call, ctx.x_dtype = call, x.dtype
+        ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor, None]:
+        (x,) = ctx.saved_tensors
+        return _new_tangent(ctx.call, x, g, "vjp").to(ctx.x_dtype), None
+
+    @staticmethod
+    def jvp(ctx: Any, dx: Tensor, *_: Any) -> Tensor:
+        (x,) = ctx.saved_tensors
+        out_dtype = ctx.call.kw.get("dtype") or x.dtype
+        return _new_tangent(ctx.call, x, dx, "jvp").to(out_dtype)
+
+
+class _DerivedCompiled(_NoJvp, _Derived):
+    pass
+
+
+def _derived_rule(fn: str) -> Any:
+    """The rule of a map of :data:`_NEW_MAPS`: checked, then the Function."""
+
+    def rule(x: Any, kw: dict[str, Any]) -> Tensor:
+        _check_tensor(fn, x, kw["temperature"])
+        dkw = {k: v for k, v in kw.items() if k != "dtype"}
+        if fn == "logcumsumexp" and isinstance(kw.get("where"), torch.Tensor):
+            dkw["where"] = kw["where"]
+        return _function(_Derived, _DerivedCompiled).apply(x, _Call(fn, dict(kw), dkw))
+
+    return rule
+
+
 def _function(cls: Any, twin: Any) -> Any:
     """``cls``, or under torch.compile its ``twin`` without ``jvp``."""
     return twin if torch.compiler.is_compiling() else cls
@@ -685,9 +767,37 @@ alpha_relu = _twin(
     "in rows holding NaN. α and τ are numbers, not differentiated.",
 )
 
+sigmoid = _twin(
+    _sigmoid, _derived_rule("sigmoid"),
+    r".. math:: \bar x = \sigma(1 - \sigma)\,\bar y / T",
+    "1 − σ is σ(−x), never a subtraction. Gradients are 0 (never NaN) at x = ±inf and at T = 0 "
+    "or inf; NaN where x is NaN. Twice differentiable.",
+)
+log_sigmoid = _twin(
+    _log_sigmoid, _derived_rule("log_sigmoid"),
+    r".. math:: \bar x = \sigma(-x/T)\,\bar y / T",
+    "Gradients are 0 (never NaN) at x = ±inf (−inf: the output is the constant −inf) and at "
+    "T = 0 or inf; NaN where x is NaN. Twice differentiable.",
+)
+logit = _twin(
+    _logit, _derived_rule("logit"),
+    r".. math:: \bar p = T\,\bar y / (p(1 - p))",
+    "Gradients are 0 at p = 0 and p = 1 (the output is the constant ∓inf there); NaN where p "
+    "is NaN. Twice differentiable.",
+)
+logcumsumexp = _twin(
+    _logcumsumexp, _derived_rule("logcumsumexp"),
+    r".. math:: \bar x_j = \sum_{i \ge j} \bar y_i\, e^{(x_j - y_i)/T}",
+    "Row i of the Jacobian is the softmax of the prefix (its limits included: hardmax at "
+    "T = 0, uniform at T = inf, shared among +inf entries); the backward pass is two more "
+    "cumulative log-sum-exps (see :func:`softmaxkit.logcumsumexp_vjp`), so it is O(n log n) "
+    "and twice differentiable. 0 at masked and −inf entries; NaN from a NaN on.",
+)
+
 _FUNCTIONS: dict[str, Any] = {
     f.__name__: f
-    for f in (softmax, log_softmax, logsumexp, hardmax, sparsemax, entmax15, entmax, alpha_relu)
+    for f in (softmax, log_softmax, logsumexp, hardmax, sparsemax, entmax15, entmax, alpha_relu,
+              sigmoid, log_sigmoid, logit, logcumsumexp)
 }
 # The keywords a Function covers: its public function's, and logsumexp's b left at None.
 _KEYWORDS = {name: {*parameters(f)} for name, f in _FUNCTIONS.items()}

@@ -1,13 +1,15 @@
-"""Reliability diagrams (matplotlib, imported on first use): one model, or before and after.
+"""Reliability diagrams (matplotlib, imported on first use): one model, or before and after
+one or several calibration methods.
 
 :func:`reliability_diagram` draws one :class:`~softmaxkit.calibration.metrics.ReliabilityTable`
 (accuracy bars, the gap to the mean confidence, the diagonal, a counts panel below);
-:func:`reliability_comparison` puts two side by side. Matplotlib is the optional extra
+:func:`reliability_comparison` puts them side by side. Matplotlib is the optional extra
 ``softmaxkit[plot]``; importing this module does not import it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -177,23 +179,43 @@ def reliability_comparison(
     probs_after: Any,
     labels: Any,
     *,
+    logits: Any = None,
     n_bins: int = 15,
     strategy: Strategy = "uniform",
-    titles: tuple[str, str] = ("before calibration", "after calibration"),
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
 ) -> Any:
-    """Two reliability diagrams side by side, e.g. before and after temperature scaling.
+    """Reliability diagrams side by side: before calibration, and after one or several methods.
 
     Parameters
     ----------
-    probs_before, probs_after : array_like, shape (N, K)
-        Probabilities of the same samples.
+    probs_before : array_like, shape (N, K)
+        Probabilities before calibration.
+    probs_after : array_like, fitted calibrator, or a sequence or mapping of them
+        The same samples after calibration: probabilities (N, K), or a *fitted* calibrator
+        (anything with ``predict_proba``, e.g. :class:`TemperatureScaling`,
+        :class:`DirichletCalibration`, :class:`IsotonicCalibration`), applied to ``logits``.
+        Several methods: a list of them, or a mapping ``{title: probabilities or
+        calibrator}``. One panel each, in order, after the "before" panel.
     labels, n_bins, strategy
         As for :func:`reliability_table`.
-    titles : (str, str)
+    logits : array_like, optional
+        The logits of the N samples; needed when ``probs_after`` holds calibrators.
+    titles : sequence of str, optional
+        One per panel (the first is the "before" panel); default "before calibration" and
+        "after calibration" for one method, the calibrator's class name (or the mapping's
+        key) for several. Each title is followed by the panel's ECE, MCE and N.
+    ncols : int, optional
+        Panels per row (default all in one row); more panels wrap onto further rows.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If a calibrator is given without ``logits``, or ``titles`` has the wrong length.
 
     Examples
     --------
@@ -202,13 +224,67 @@ def reliability_comparison(
     >>> fig = reliability_comparison([[0.9, 0.1], [0.2, 0.8]], [[0.7, 0.3], [0.4, 0.6]], [0, 0])
     >>> len(fig.axes)
     4
+    >>> from softmaxkit.calibration import HistogramBinning, TemperatureScaling
+    >>> z = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.2, 0.0]])
+    >>> y = [0, 0, 0, 1]
+    >>> fitted = [TemperatureScaling().fit(z, y), HistogramBinning(2).fit(z, y)]
+    >>> fig = reliability_comparison([[0.88, 0.12], [0.27, 0.73], [0.62, 0.38], [0.55, 0.45]],
+    ...                              fitted, y, logits=z)
+    >>> [ax.get_title().split("\\n")[0] for ax in fig.axes[:3]]     # the top row
+    ['before calibration', 'TemperatureScaling', 'HistogramBinning']
     """
     plt = require("matplotlib.pyplot", fn="reliability_comparison")
-    fig = plt.figure(figsize=(10, 6.6), layout="constrained")
-    grid = fig.subplots(2, 2, sharex=True, height_ratios=[3, 1])
-    for col, pr, title in zip(range(2), (probs_before, probs_after), titles, strict=True):
+    names, panels = _panels(probs_after, logits)
+    if titles is None:
+        if len(panels) == 1 and not isinstance(probs_after, Mapping):
+            names = ["after calibration"]
+        titles = ["before calibration", *names]
+    titles = list(titles)
+    if len(titles) != len(panels) + 1:
+        raise ValueError(f"reliability_comparison: titles has {len(titles)} entries for "
+                         f"{len(panels) + 1} panels (before, then one per method)")
+    count = len(titles)
+    if ncols is not None and (isinstance(ncols, bool) or not isinstance(ncols, int)
+                              or ncols < 1):
+        raise ValueError(f"reliability_comparison: ncols must be an integer >= 1, got {ncols!r}")
+    cols = min(count, ncols or count)
+    rows = -(-count // cols)
+    width = 5.0 if cols <= 3 else 4.0
+    fig = plt.figure(figsize=(width * cols, 6.6 * rows), layout="constrained")
+    grid = fig.subplots(2 * rows, cols, sharex=True, height_ratios=[3, 1] * rows, squeeze=False)
+    for i, pr, title in zip(range(count), [probs_before, *panels], titles, strict=True):
+        r, c = divmod(i, cols)
         table = reliability_table(pr, labels, n_bins=n_bins, strategy=strategy)
-        draw_reliability(table, grid[0, col], title=title, legend=False, counts_ax=grid[1, col])
-    handles, names = grid[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncol=4, frameon=False)
+        draw_reliability(table, grid[2 * r, c], title=title, legend=False,
+                         counts_ax=grid[2 * r + 1, c])
+    for i in range(count, rows * cols):  # the unused slots of the last row
+        r, c = divmod(i, cols)
+        grid[2 * r, c].set_visible(False)
+        grid[2 * r + 1, c].set_visible(False)
+    handles, names_ = grid[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names_, loc="outside lower center", ncol=4, frameon=False)
     return fig
+
+
+def _panels(after: Any, logits: Any) -> tuple[list[str], list[Any]]:
+    """(titles, probabilities) of the "after" panels: arrays as they are, fitted calibrators
+    applied to ``logits``."""
+    if isinstance(after, Mapping):
+        items = list(after.items())
+    elif hasattr(after, "predict_proba") or not isinstance(after, list | tuple):
+        items = [(type(after).__name__, after)]
+    elif all(hasattr(a, "predict_proba") for a in after):
+        items = [(type(a).__name__, a) for a in after]
+    else:  # a nested list of probabilities: one method
+        items = [("after calibration", after)]
+    names, out = [], []
+    for name, item in items:
+        if hasattr(item, "predict_proba"):
+            if logits is None:
+                raise ValueError(f"reliability_comparison: {name} is a calibrator; pass the "
+                                 "logits of the samples (logits=...) to compute its "
+                                 "probabilities")
+            item = np.asarray(item.predict_proba(logits))
+        names.append(str(name))
+        out.append(item)
+    return names, out

@@ -42,8 +42,10 @@ from softmaxkit import __version__
 from softmaxkit import io as sio
 from softmaxkit.cli import (
     _stream,
+    bayes,
     boltzmann,
     calibrate,
+    choice,
     compositions,
     inverse,
     maps,
@@ -54,7 +56,7 @@ from softmaxkit.cli import (
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Every command module, in the order of `softmaxkit --help`. A new command is added here.
-COMMANDS = (maps, inverse, sparse, boltzmann, calibrate, compositions, mlogit)
+COMMANDS = (maps, inverse, sparse, boltzmann, calibrate, compositions, mlogit, choice, bayes)
 
 
 def _epilog() -> str:

@@ -1,9 +1,11 @@
-"""The ``calibrate`` command: temperature scaling of a classifier's logits, with a report.
+"""The ``calibrate`` command: calibration of a classifier's logits, with a report.
 
 ::
 
     softmaxkit calibrate LOGITS --labels COL|FILE [--columns C ...] [--validation-split 0.5]
-                         [--seed 0] [--method temperature|vector] [--fit-bias] [--alpha A]
+                         [--seed 0] [--method temperature|vector|dirichlet|isotonic|
+                         histogram|beta|platt] [--fit-bias] [--alpha A] [--lambda L] [--mu M]
+                         [--beta-alpha A] [--smoothing] [--calibration-bins B]
                          [--n-bins 15] [--strategy uniform|quantile] [--plot out.png]
                          [-o probs.csv]
     softmaxkit calibrate --example [--plot out.png] [-o probs.csv]
@@ -54,6 +56,18 @@ LABELS_REQUIRED = "--labels COL|FILE is required (the true class of each row)"
 BAD_DELIMITER = "--delimiter must be one character, got {text!r}"
 FIT_BIAS = "--fit-bias applies to --method temperature (vector scaling has biases)"
 ALPHA_VECTOR = "--alpha applies to --method vector (the penalty of its per-class parameters)"
+ONLY_FOR = "{option} applies to --method {method}"
+PLATT_BINARY = (
+    "--method platt calibrates a binary classifier (one logit column, or two); this file has "
+    "{k} logit columns"
+)
+METHODS = ("temperature", "vector", "dirichlet", "isotonic", "histogram", "beta", "platt")
+# The options that belong to one method (option, argparse name, method).
+_OWN_OPTIONS = (
+    ("--lambda", "lambda_", "dirichlet"), ("--mu", "mu", "dirichlet"),
+    ("--beta-alpha", "beta_alpha", "beta"), ("--smoothing", "smoothing", "platt"),
+    ("--calibration-bins", "calibration_bins", "histogram"),
+)
 BAD_PLOT = "--plot writes a PNG file; give a name ending in .png, got {name!r}"
 NOT_LABELS = (
     "--labels {spec!r} is neither a column of this file (columns: {columns}) nor an "
@@ -72,6 +86,11 @@ MASKED_ROW = (
 # The library's advice in Python (calibration.scalers) as the command's options.
 _CLI_WORDS = (
     ("VectorScaling(alpha=...)", "--method vector --alpha A"),
+    ("BetaCalibration(alpha=...)", "--beta-alpha A"),
+    ("such as alpha=1", "such as --beta-alpha 1"),
+    ("Use lambda_ > 0 and mu > 0", "Use --lambda L > 0 (and --mu M > 0, by default L)"),
+    ("e.g. lambda_=1e-2", "e.g. --lambda 0.01"),
+    ("PlattScaling(smoothing=True)", "--smoothing"),
     ("e.g. alpha=1", "e.g. --alpha 1"),
     ("(fit_bias=False)", "(without --fit-bias)"),
     ("the penalty (alpha)", "the penalty (--alpha)"),
@@ -84,7 +103,8 @@ LABEL_EXCLUDED = (
 
 TEXTS = {
     "calibrate": Text(
-        "fit a temperature (Guo et al. 2017) on logits and labels; report calibration metrics",
+        "calibrate logits (temperature, vector, Dirichlet, beta, Platt scaling, histogram "
+        "binning, isotonic regression); report calibration metrics",
         "Fits on a validation part of the rows and reports every metric before and after on "
         "the held-out part.",
         examples=(
@@ -93,6 +113,8 @@ TEXTS = {
             "softmaxkit calibrate scores.parquet --columns 'logit_*' --labels y "
             "--validation-split 0.3",
             "softmaxkit calibrate logits.npy --labels labels.csv --method vector --alpha 1",
+            "softmaxkit calibrate --example --method histogram --calibration-bins 8",
+            "softmaxkit calibrate --example --method isotonic --plot isotonic.png",
         ),
         notes="""\
 LOGITS is .csv, .parquet or .npy; --labels names a column of LOGITS or a file with one column
@@ -105,6 +127,7 @@ with --engine dask the message names the partition and the row within it.
 """,
         hints=(
             EXAMPLE_OR_LOGITS, REQUIRED, LABELS_REQUIRED, BAD_DELIMITER, FIT_BIAS, ALPHA_VECTOR,
+            PLATT_BINARY,
             CLUSTER_ONLY, BAD_PLOT, NOT_LABELS, DASK_OUTPUT, DASK_PLOT, DASK_LABELS,
             NOT_FINITE, MASKED_ROW, LABEL_EXCLUDED,
         ),
@@ -139,9 +162,39 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random split (default 0)")
     p.add_argument(
         "--method",
-        choices=("temperature", "vector"),
+        choices=METHODS,
         default="temperature",
-        help="one temperature (default), or one temperature and bias per class",
+        help="temperature: one temperature (default); vector: one temperature and bias per "
+        "class; dirichlet: softmax(W log q + b) (Kull et al. 2019); isotonic, histogram: "
+        "one-vs-rest, renormalised; beta: Kull et al. 2017, one-vs-rest; platt: sigmoid of a "
+        "binary score",
+    )
+    p.add_argument(
+        "--lambda", dest="lambda_",
+        type=number(float, (lambda a: math.isfinite(a) and a >= 0, "must be a finite number >= 0")),
+        default=None, metavar="L",
+        help="--method dirichlet: the ODIR off-diagonal penalty (default 0)",
+    )
+    p.add_argument(
+        "--mu",
+        type=number(float, (lambda a: math.isfinite(a) and a >= 0, "must be a finite number >= 0")),
+        default=None, metavar="M",
+        help="--method dirichlet: the ODIR intercept penalty (default: --lambda)",
+    )
+    p.add_argument(
+        "--beta-alpha",
+        type=number(float, (lambda a: math.isfinite(a) and a >= 0, "must be a finite number >= 0")),
+        default=None, metavar="A",
+        help="--method beta: L2 penalty towards the identity map (default 0); makes the fit "
+        "exist when a class is separated",
+    )
+    p.add_argument(
+        "--smoothing", action="store_true", default=None,
+        help="--method platt: Platt's smoothed targets (N+ + 1)/(N+ + 2) and 1/(N- + 2)",
+    )
+    p.add_argument(
+        "--calibration-bins", type=positive_int, default=None, metavar="B",
+        help="--method histogram: bins of the calibration map (default 10)",
     )
     p.add_argument(
         "--fit-bias",
@@ -305,6 +358,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         matplotlib.use("Agg")
 
     logits, y, k, selected, rest, rest_names = _load(args, path, columns, label_spec)
+    if args.method == "platt" and len(selected) > 2:
+        raise sio.InputError(path, None, None, PLATT_BINARY.format(k=len(selected)))
     check_logits(logits, y, path, selected)
     n = y.shape[0]
     rng = np.random.default_rng(args.seed)
@@ -376,6 +431,9 @@ def _inputs(
         parser.error(FIT_BIAS)
     if args.method != "vector" and args.alpha is not None:
         parser.error(ALPHA_VECTOR)
+    for option, name, method in _OWN_OPTIONS:
+        if args.method != method and getattr(args, name) is not None:
+            parser.error(ONLY_FOR.format(option=option, method=method))
     return path, columns, label_spec
 
 
@@ -468,10 +526,77 @@ def check_logits(logits: np.ndarray, y: np.ndarray, path: str, columns: list[str
 
 
 def _scaler(args: argparse.Namespace) -> Any:
-    """The unfitted model ``--method`` (and ``--fit-bias``) asks for."""
+    """The unfitted model ``--method`` (and its options) asks for."""
     if args.method == "vector":
         return cal.VectorScaling(alpha=args.alpha or 0.0)
+    if args.method == "dirichlet":
+        return cal.DirichletCalibration(args.lambda_ or 0.0, args.mu)
+    if args.method == "isotonic":
+        return cal.IsotonicCalibration()
+    if args.method == "histogram":
+        return cal.HistogramBinning(args.calibration_bins or 10)
+    if args.method == "beta":
+        return cal.BetaCalibration(alpha=args.beta_alpha or 0.0)
+    if args.method == "platt":
+        return cal.PlattScaling(smoothing=bool(args.smoothing))
     return cal.TemperatureScaling(fit_bias=args.fit_bias)
+
+
+def describe(model: Any, args: argparse.Namespace) -> list[str]:
+    """The report's lines on the fitted ``model`` (before the validation NLL)."""
+    if args.method == "vector":
+        t = model.temperatures_
+        penalty = f" (--alpha {args.alpha:g})" if args.alpha else ""
+        return [
+            f"vector scaling{penalty}: per-class temperatures {np.min(t):.4g} .. "
+            f"{np.max(t):.4g}, "
+            f"bias {np.min(model.bias_):+.4g} .. {np.max(model.bias_):+.4g}"
+        ]
+    if args.method == "dirichlet":
+        w = model.weights_
+        off = w - np.diag(np.diag(w))
+        return [f"Dirichlet calibration (--lambda {args.lambda_ or 0:g}, --mu "
+                f"{args.lambda_ or 0 if args.mu is None else args.mu:g}): diagonal of W "
+                f"{np.min(np.diag(w)):.4g} .. {np.max(np.diag(w)):.4g}, largest off-diagonal "
+                f"|W| {np.abs(off).max():.4g}, bias {np.min(model.bias_):+.4g} .. "
+                f"{np.max(model.bias_):+.4g}"]
+    if args.method == "beta":
+        return [f"beta calibration (--beta-alpha {args.beta_alpha or 0:g}), {model.a_.size} "
+                f"map(s): a {np.min(model.a_):.4g} .. {np.max(model.a_):.4g}, b "
+                f"{np.min(model.b_):.4g} .. {np.max(model.b_):.4g}, c {np.min(model.c_):+.4g} "
+                f".. {np.max(model.c_):+.4g}"]
+    if args.method == "platt":
+        smooth = " (Platt's smoothed targets)" if args.smoothing else ""
+        return [f"Platt scaling{smooth}: P(class 1) = sigmoid({model.coef_:.4f} z "
+                f"{model.intercept_:+.4f})"]
+    if args.method == "histogram":
+        return [f"histogram binning: {model.values_.shape[1]} bins, {model.values_.shape[0]} "
+                "map(s), one-vs-rest, renormalised"]
+    if args.method == "isotonic":
+        steps = sum(int(np.unique(v).size) for v in model.values_)
+        return [f"isotonic regression: {len(model.values_)} map(s), {steps} distinct levels, "
+                "one-vs-rest, renormalised"]
+    se = "" if math.isnan(model.temperature_se_) else f" +/- {model.temperature_se_:.4f} (se)"
+    lines = [f"temperature T = {model.temperature_:.4f}{se}"]
+    if model.bias_ is not None:
+        lines.append("bias b = " + " ".join(f"{v:+.3f}" for v in model.bias_))
+    return lines
+
+
+def _validation_nll(model: Any) -> str:
+    if isinstance(model, cal.BetaCalibration):
+        return ("validation one-vs-rest log-loss at the optimum (summed over maps): "
+                f"{model.nll_:.4f}")
+    if isinstance(model, cal.HistogramBinning | cal.IsotonicCalibration):
+        return ""
+    return f"validation NLL at the optimum: {model.nll_:.4f}"
+
+
+_NAMES = {
+    "temperature": "temperature scaling", "vector": "vector scaling",
+    "dirichlet": "Dirichlet calibration", "isotonic": "isotonic regression",
+    "histogram": "histogram binning", "beta": "beta calibration", "platt": "Platt scaling",
+}
 
 
 def _fit(model: Any, logits: Any, labels: Any, path: str) -> Any:
@@ -522,20 +647,9 @@ def _report(
         f"fitted on {fit_idx.size} rows (--validation-split {args.validation_split:g}, "
         f"--seed {args.seed}); metrics on the other {test_idx.size}",
     ]
-    if args.method == "vector":
-        t = model.temperatures_
-        penalty = f" (--alpha {args.alpha:g})" if args.alpha else ""
-        lines.append(
-            f"vector scaling{penalty}: per-class temperatures {np.min(t):.4g} .. "
-            f"{np.max(t):.4g}, "
-            f"bias {np.min(model.bias_):+.4g} .. {np.max(model.bias_):+.4g}"
-        )
-    else:
-        se = "" if math.isnan(model.temperature_se_) else f" +/- {model.temperature_se_:.4f} (se)"
-        lines.append(f"temperature T = {model.temperature_:.4f}{se}")
-        if model.bias_ is not None:
-            lines.append("bias b = " + " ".join(f"{v:+.3f}" for v in model.bias_))
-    lines.append(f"validation NLL at the optimum: {model.nll_:.4f}")
+    lines += describe(model, args)
+    if _validation_nll(model):
+        lines.append(_validation_nll(model))
     kind = f"{args.n_bins} {args.strategy} bins"
     rows = [
         ("accuracy", lambda p: float(np.mean(np.argmax(p, axis=1) == yt))),
@@ -563,8 +677,7 @@ def _save_plot(
 
     fig = cal.reliability_comparison(
         before, after, y, n_bins=args.n_bins, strategy=args.strategy,
-        titles=(f"before (T = 1), held-out N = {y.size}", "after temperature scaling"
-                if args.method == "temperature" else "after vector scaling"),
+        titles=(f"before (T = 1), held-out N = {y.size}", f"after {_NAMES[args.method]}"),
     )
     target = os.path.abspath(args.plot)
     fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(target))
@@ -613,6 +726,8 @@ def _run_dask(
     if args.plot is not None:
         parser.error(DASK_PLOT)
     frame, selected, kept = _dask_frame(args, parser, path, columns, label_col)
+    if args.method == "platt" and len(selected) > 2:
+        raise sio.InputError(path, None, None, PLATT_BINARY.format(k=len(selected)))
     k = max(2, len(selected))
     model = _scaler(args)
     try:
@@ -797,15 +912,9 @@ def _dask_report(
         f"fitted on {n_fit} rows (--validation-split {args.validation_split:g} per row, "
         f"--seed {args.seed}); metrics on the other {n_test}",
     ]
-    if args.method == "vector":
-        t = model.temperatures_
-        lines.append(f"vector scaling: per-class temperatures {np.min(t):.4g} .. "
-                     f"{np.max(t):.4g}")
-    else:
-        se = "" if math.isnan(model.temperature_se_) else \
-            f" +/- {model.temperature_se_:.4f} (se)"
-        lines.append(f"temperature T = {model.temperature_:.4f}{se}")
-    lines.append(f"validation NLL at the optimum: {model.nll_:.4f}")
+    lines += describe(model, args)[:1]
+    if _validation_nll(model):
+        lines.append(_validation_nll(model))
     table = [
         ("accuracy", total[1] / n_test, total[4] / n_test),
         ("negative log-likelihood", total[2] / n_test, total[5] / n_test),

@@ -3,7 +3,10 @@ r"""Closed-form derivatives of every map: Jacobian, Hessian, JVP and VJP.
 The package holds one module per family — :mod:`~softmaxkit.derivatives.softmax` (softmax,
 log_softmax, logsumexp, hardmax), :mod:`~softmaxkit.derivatives.inverse` (inverse_softmax and
 the base-state maps), :mod:`~softmaxkit.derivatives.sparse` (sparsemax, entmax15, entmax,
-alpha_relu, and ∂p/∂α) — and :mod:`~softmaxkit.derivatives.forms`, the formulas themselves on
+alpha_relu, and ∂p/∂α), :mod:`~softmaxkit.derivatives.sigmoid` (sigmoid, log_sigmoid, logit:
+elementwise, so their ``*_jacobian``/``*_hessian`` are the elementwise derivatives, shaped like
+``x``), :mod:`~softmaxkit.derivatives.scan` (logcumsumexp) — and
+:mod:`~softmaxkit.derivatives.forms`, the formulas themselves on
 the map's output, which the autograd rules of :mod:`softmaxkit.autodiff` evaluate too. Here are
 the dispatchers :func:`jvp`, :func:`vjp`, :func:`jacobian` and :func:`hessian`, behind an
 explicit table ``{map: {kind: derivative}}``.
@@ -93,6 +96,26 @@ from softmaxkit.derivatives.inverse import (
     inverse_softmax_jvp,
     inverse_softmax_vjp,
 )
+from softmaxkit.derivatives.scan import (
+    logcumsumexp_hessian,
+    logcumsumexp_jacobian,
+    logcumsumexp_jvp,
+    logcumsumexp_vjp,
+)
+from softmaxkit.derivatives.sigmoid import (
+    log_sigmoid_hessian,
+    log_sigmoid_jacobian,
+    log_sigmoid_jvp,
+    log_sigmoid_vjp,
+    logit_hessian,
+    logit_jacobian,
+    logit_jvp,
+    logit_vjp,
+    sigmoid_hessian,
+    sigmoid_jacobian,
+    sigmoid_jvp,
+    sigmoid_vjp,
+)
 from softmaxkit.derivatives.softmax import (
     hardmax_hessian,
     hardmax_jacobian,
@@ -129,6 +152,10 @@ from softmaxkit.derivatives.sparse import (
     sparsemax_jvp,
     sparsemax_vjp,
 )
+from softmaxkit.scan import logcumsumexp as _logcumsumexp
+from softmaxkit.sigmoid import log_sigmoid as _log_sigmoid
+from softmaxkit.sigmoid import logit as _logit
+from softmaxkit.sigmoid import sigmoid as _sigmoid
 
 __all__ = [
     "alpha_relu_jacobian",
@@ -163,14 +190,30 @@ __all__ = [
     "inverse_softmax_vjp",
     "jacobian",
     "jvp",
+    "log_sigmoid_hessian",
+    "log_sigmoid_jacobian",
+    "log_sigmoid_jvp",
+    "log_sigmoid_vjp",
     "log_softmax_hessian",
     "log_softmax_jacobian",
     "log_softmax_jvp",
     "log_softmax_vjp",
+    "logcumsumexp_hessian",
+    "logcumsumexp_jacobian",
+    "logcumsumexp_jvp",
+    "logcumsumexp_vjp",
+    "logit_hessian",
+    "logit_jacobian",
+    "logit_jvp",
+    "logit_vjp",
     "logsumexp_hessian",
     "logsumexp_jacobian",
     "logsumexp_jvp",
     "logsumexp_vjp",
+    "sigmoid_hessian",
+    "sigmoid_jacobian",
+    "sigmoid_jvp",
+    "sigmoid_vjp",
     "softmax_hessian",
     "softmax_jacobian",
     "softmax_jvp",
@@ -223,6 +266,14 @@ TABLE: dict[Callable[..., Any], Derivatives] = {
     _sparse.entmax: _kinds(entmax_jvp, entmax_vjp, entmax_jacobian, entmax_hessian),
     # α-ReLU has no closed-form Hessian.
     _sparse.alpha_relu: _kinds(alpha_relu_jvp, alpha_relu_vjp, alpha_relu_jacobian),
+    # The two-class maps are elementwise: their "Jacobian" and "Hessian" are the elementwise
+    # first and second derivatives, shaped like x.
+    _sigmoid: _kinds(sigmoid_jvp, sigmoid_vjp, sigmoid_jacobian, sigmoid_hessian),
+    _log_sigmoid: _kinds(log_sigmoid_jvp, log_sigmoid_vjp, log_sigmoid_jacobian,
+                         log_sigmoid_hessian),
+    _logit: _kinds(logit_jvp, logit_vjp, logit_jacobian, logit_hessian),
+    _logcumsumexp: _kinds(logcumsumexp_jvp, logcumsumexp_vjp, logcumsumexp_jacobian,
+                          logcumsumexp_hessian),
 }
 
 

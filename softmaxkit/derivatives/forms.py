@@ -72,15 +72,22 @@ __all__ = [
     "complement",
     "entmax_dalpha",
     "eye",
+    "log_sigmoid_jvp",
+    "log_sigmoid_second",
     "log_softmax_hessian",
     "log_softmax_jacobian",
     "log_softmax_jvp",
     "log_softmax_vjp",
+    "logcumsumexp_tangent",
+    "logit_jvp",
+    "logit_second",
     "logsumexp_jvp",
     "logsumexp_temperature_derivative",
     "logsumexp_vjp",
     "logsumexp_weighted_grad",
     "pivot",
+    "sigmoid_jvp",
+    "sigmoid_second",
     "softmax_hessian",
     "softmax_jacobian",
     "softmax_jvp",
@@ -645,3 +652,117 @@ def entmax_dalpha(xp: Any, p: Array, logp: Array, eps: Any, axes: tuple[int, ...
     d = ((p * rbar - rho) - eps * (s_ * rbar - h * rho)) / xp.where(sg > 0, sg, one)
     d = xp.where(on, d, zero)
     return xp.where(xp.isnan(p), p, d)
+
+
+# --------------------------------------------------------------------------------------------
+# the two-class maps (elementwise): sigmoid, log_sigmoid, logit
+# --------------------------------------------------------------------------------------------
+
+
+def sigmoid_jvp(
+    xp: Any, s: Array, c: Array, v: Array, t: Divisor = None, dead: Array | None = None
+) -> Array:
+    r"""JVP (and VJP: the Jacobian is diagonal) of the sigmoid: :math:`\sigma(1-\sigma)\,v/T`.
+
+    ``s = σ(x/T)`` and ``c = σ(−x/T)`` — the complement computed as a sigmoid, not as
+    ``1 − s``, so that the derivative keeps its relative precision where σ is near 1. Tangent
+    entries where the derivative is 0 (x = ±inf, or underflow) are ignored even when they are
+    not finite; ``dead`` entries (T = 0 or inf) give 0; NaN gives NaN.
+    """
+    w = s * c
+    v0 = xp.where(w != 0, v, full_like_scalar(xp, v, 0.0))
+    return _kill(xp, _divide(w * v0, t), dead)
+
+
+def sigmoid_second(
+    xp: Any, s: Array, c: Array, d: Array, t: Divisor = None, dead: Array | None = None
+) -> Array:
+    r"""Second derivative of the sigmoid: :math:`\sigma(1-\sigma)(1-2\sigma)/T^2`.
+
+    ``d = 1 − 2σ`` must come accurately (``tanh(−x/(2T))``: ``c − s`` would cancel near
+    x = 0). Divided by T twice (T² could overflow). Edge cases as :func:`sigmoid_jvp`.
+    """
+    h = s * c * d
+    return _kill(xp, _divide(_divide(h, t), t), dead)
+
+
+def log_sigmoid_jvp(
+    xp: Any, c: Array, v: Array, t: Divisor = None, dead: Array | None = None
+) -> Array:
+    r"""JVP (and VJP) of log_sigmoid: :math:`(1 - \sigma)\,v/T = \sigma(-x/T)\,v/T`.
+
+    ``c = σ(−x/T)``; tangents where it is 0 are ignored. Edge cases as :func:`sigmoid_jvp`
+    (at x = −inf the output is the constant −inf: c = 1 there, yet the entry is constant,
+    so the caller passes it as ``dead``).
+    """
+    v0 = xp.where(c != 0, v, full_like_scalar(xp, v, 0.0))
+    return _kill(xp, _divide(c * v0, t), dead)
+
+
+def log_sigmoid_second(
+    xp: Any, s: Array, c: Array, t: Divisor = None, dead: Array | None = None
+) -> Array:
+    r"""Second derivative of log_sigmoid: :math:`-\sigma(1-\sigma)/T^2`."""
+    return _kill(xp, -_divide(_divide(s * c, t), t), dead)
+
+
+def logit_jvp(xp: Any, p: Array, v: Array, scale: Any = None) -> Array:
+    r"""JVP (and VJP) of the logit: :math:`T\,v / (p(1-p))`.
+
+    ``scale`` is T (None for 1): the logit multiplies by it. ``1 − p`` is exact for p ≥ 1/2
+    and correctly rounded below. At p = 0 and p = 1 the output is the constant ∓inf:
+    derivative 0, the tangent ignored. NaN gives NaN.
+    """
+    zero = full_like_scalar(xp, p, 0.0)
+    inside = (p > 0) & (p < 1)
+    pq = xp.where(inside, p * (1.0 - p), full_like_scalar(xp, p, 1.0))
+    v0 = xp.where(inside, v, zero)
+    out = v0 / pq if scale is None else (v0 / pq) * scale
+    out = xp.where(inside, out, zero)
+    return xp.where(xp.isnan(p), p, out)
+
+
+def logit_second(xp: Any, p: Array, scale: Any = None) -> Array:
+    r"""Second derivative of the logit: :math:`T (2p - 1) / (p(1-p))^2`; 0 at p ∈ {0, 1}."""
+    zero = full_like_scalar(xp, p, 0.0)
+    inside = (p > 0) & (p < 1)
+    pq = xp.where(inside, p * (1.0 - p), full_like_scalar(xp, p, 1.0))
+    out = ((2.0 * p - 1.0) / pq) / pq
+    if scale is not None:
+        out = out * scale
+    out = xp.where(inside, out, zero)
+    return xp.where(xp.isnan(p), p, out)
+
+
+# --------------------------------------------------------------------------------------------
+# logcumsumexp
+# --------------------------------------------------------------------------------------------
+
+
+def logcumsumexp_tangent(
+    xp: Any, a_pos: Array, a_neg: Array, y: Array, t: Divisor = None
+) -> Array:
+    r"""VJP (or JVP) of logcumsumexp from cumulative log-sum-exps of the split tangent.
+
+    The derivative is :math:`\partial y_i/\partial x_j = e^{(x_j - y_i)/T}` for j ≤ i (the
+    softmax of the prefix), so with the tangent split as ``v = v⁺ − v⁻`` (both ≥ 0):
+
+    * VJP: :math:`\bar x_j = e^{(x_j + B^+_j)/T} - e^{(x_j + B^-_j)/T}` with
+      ``B± = logcumsumexp(T log u± − y, reverse=True)``; pass ``a± = x + B±`` and ``y = 0``;
+    * JVP: :math:`\dot y_i = e^{(A^+_i - y_i)/T} - e^{(A^-_i - y_i)/T}` with
+      ``A± = logcumsumexp(x + T log v±)`` (``y`` the map's output). Not linear in ``v`` as
+      array operations: the library's JVP uses the map's own scan instead
+      (:func:`softmaxkit.scan.tangent_scan`), which JAX can transpose.
+
+    Every exponent is ≤ ``T log max(v±)``-ish (each term of a prefix is at most its total), so
+    nothing overflows. Where the exponent is not a number (an empty prefix, −inf − (−inf))
+    the term is 0. ``t``: the divisor T (None for 1). The caller handles T = 0, T = inf and
+    +inf entries (the derivative of the limits, through the prefix softmax).
+    """
+    zero = full_like_scalar(xp, y, 0.0)
+
+    def term(a: Array) -> Array:
+        z = _divide(a - y, t)
+        return xp.where(xp.isnan(z) & ~xp.isnan(a) & ~xp.isnan(y), zero, xp.exp(z))
+
+    return term(a_pos) - term(a_neg)

@@ -1,0 +1,60 @@
+"""Generate ``softmaxkit/data/travelmode.csv``: Greene's TravelMode data in long format.
+
+The shipped example of the conditional and nested logit (``softmaxkit choice --example``,
+:class:`softmaxkit.ConditionalLogit`): 210 travellers between Sydney, Canberra and Melbourne,
+each with one row per mode (air, train, bus, car), as statsmodels bundles them
+(``statsmodels.datasets.modechoice``, Greene's Table F18-2 / F21.2). The values are copied
+unchanged; only the columns are renamed and the mode code is written as its label:
+
+* ``individual`` → ``id``;
+* ``mode`` 1, 2, 3, 4 → ``air``, ``train``, ``bus``, ``car`` (the coding in statsmodels'
+  ``data.py`` for this data set);
+* ``choice``, ``ttme``, ``invc``, ``invt``, ``gc``, ``hinc``, ``psize`` keep their names.
+
+Run once from the repository root (statsmodels is needed here only, it is not a dependency of
+softmaxkit)::
+
+    python scripts/make_travelmode_data.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "softmaxkit" / "data" / "travelmode.csv"
+MODES = {1: "air", 2: "train", 3: "bus", 4: "car"}
+COLUMNS = ("id", "mode", "choice", "ttme", "invc", "invt", "gc", "hinc", "psize")
+
+
+def read_source() -> tuple[list[str], list[list[int]]]:
+    """The columns and integer records of statsmodels' ``modechoice.csv`` (``;`` separated)."""
+    import statsmodels.datasets.modechoice as modechoice
+
+    source = Path(modechoice.__file__).with_name("modechoice.csv")
+    lines = source.read_text().split("\n")
+    names = [n.strip("'\" ") for n in lines[0].split(";")]
+    rows = [[int(v) for v in line.split(";")] for line in lines[1:] if line.strip()]
+    return names, rows
+
+
+def main() -> None:
+    """Write the CSV (``--output`` to put it elsewhere)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args()
+    names, rows = read_source()
+    expected = ["individual", "mode", *COLUMNS[2:]]
+    if names != expected:
+        raise SystemExit(f"unexpected columns {names}; expected {expected}")
+    with args.output.open("w", newline="") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(COLUMNS)
+        for row in rows:
+            out.writerow([row[0], MODES[row[1]], *row[2:]])
+    print(f"wrote {len(rows)} records to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
