@@ -16,12 +16,12 @@ softmaxkit)::
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
-from pathlib import Path
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "softmaxkit" / "data" / "anes96.csv"
+from _common import ROOT, bundled_csv, output_args
+
+DEFAULT_OUTPUT = ROOT / "softmaxkit" / "data" / "anes96.csv"
 PARTY = (
     "Strong Democrat",
     "Weak Democrat",
@@ -37,18 +37,12 @@ def read_source() -> tuple[list[str], list[list[int]]]:
     """The columns and integer records of statsmodels' ``anes96.csv`` (whitespace separated)."""
     import statsmodels.datasets.anes96 as anes
 
-    source = Path(anes.__file__).with_name("anes96.csv")
-    lines = source.read_text().split("\n")
-    names = [n.strip("'\"") for n in lines[0].split()]
-    rows = [[int(v) for v in line.split()] for line in lines[1:] if line.strip()]
-    return names, rows
+    return bundled_csv(anes, "anes96.csv", None)
 
 
 def main() -> None:
     """Write the CSV (``--output`` to put it elsewhere)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    args = parser.parse_args()
+    args = output_args(__doc__, DEFAULT_OUTPUT)
     names, rows = read_source()
     popul, pid = names.index("popul"), names.index("PID")
     with args.output.open("w", newline="") as fh:

@@ -17,26 +17,15 @@ Everything is seeded.
 
 from __future__ import annotations
 
-import argparse
 import warnings
-from pathlib import Path
 
 import numpy as np
-
-IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+from _common import figure_args, pyplot, save
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=IMG, help="output directory (docs/img)")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    args = figure_args(__doc__)
+    pyplot()
     import softmaxkit as sk
     from softmaxkit import calibration as cal
     from softmaxkit.io import load_example
@@ -62,10 +51,7 @@ def main() -> int:
         sk.softmax(z[test]), methods, y[test], logits=z[test],
         titles=[f"before (held-out N = {test.size})", *methods], ncols=4,
     )
-    target = args.out / "calibrators.png"
-    fig.savefig(target, dpi=90)
-    plt.close(fig)
-    print(f"wrote {target}")
+    save(fig, args.out / "calibrators.png", dpi=90)
     return 0
 
 

@@ -16,12 +16,9 @@ Everything is seeded.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
+from _common import figure_args, pyplot, save
 
-IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 TSTAR = 2.5
 
 
@@ -35,16 +32,8 @@ def synthetic(rng: np.random.Generator, n: int, k: int) -> tuple[np.ndarray, np.
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=IMG, help="output directory (docs/img)")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    args = figure_args(__doc__)
+    pyplot()
     import softmaxkit as sk
     from softmaxkit.calibration import TemperatureScaling, reliability_comparison
     from softmaxkit.cli import main as cli
@@ -68,10 +57,7 @@ def main() -> int:
             f"after scaling: T = {ts.temperature_:.3f} ± {ts.temperature_se_:.3f}",
         ),
     )
-    target = args.out / "reliability_synthetic.png"
-    fig.savefig(target, dpi=100)
-    plt.close(fig)
-    print(f"wrote {target}")
+    save(fig, args.out / "reliability_synthetic.png", dpi=100)
     return 0
 
 

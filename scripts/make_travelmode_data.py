@@ -19,11 +19,11 @@ softmaxkit)::
 
 from __future__ import annotations
 
-import argparse
 import csv
-from pathlib import Path
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "softmaxkit" / "data" / "travelmode.csv"
+from _common import ROOT, bundled_csv, output_args
+
+DEFAULT_OUTPUT = ROOT / "softmaxkit" / "data" / "travelmode.csv"
 MODES = {1: "air", 2: "train", 3: "bus", 4: "car"}
 COLUMNS = ("id", "mode", "choice", "ttme", "invc", "invt", "gc", "hinc", "psize")
 
@@ -32,18 +32,12 @@ def read_source() -> tuple[list[str], list[list[int]]]:
     """The columns and integer records of statsmodels' ``modechoice.csv`` (``;`` separated)."""
     import statsmodels.datasets.modechoice as modechoice
 
-    source = Path(modechoice.__file__).with_name("modechoice.csv")
-    lines = source.read_text().split("\n")
-    names = [n.strip("'\" ") for n in lines[0].split(";")]
-    rows = [[int(v) for v in line.split(";")] for line in lines[1:] if line.strip()]
-    return names, rows
+    return bundled_csv(modechoice, "modechoice.csv", ";")
 
 
 def main() -> None:
     """Write the CSV (``--output`` to put it elsewhere)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    args = parser.parse_args()
+    args = output_args(__doc__, DEFAULT_OUTPUT)
     names, rows = read_source()
     expected = ["individual", "mode", *COLUMNS[2:]]
     if names != expected:

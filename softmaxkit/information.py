@@ -420,6 +420,23 @@ def _kl_rows(xp: Any, p: Array, lp: Array, q: Array, lq: Array, d: Array,
     return xp.where(nan, full_like_scalar(xp, rows, math.nan), rows)
 
 
+def _pair_reading(public: Any, rows_of: Any, logits_p: Any, logits_q: Any, axis: Any,
+                  temperature: Any, where: Any, keepdims: Any, dtype: Any) -> Array:
+    """The body of a divergence of two softmax distributions: validate the pair, hand Dask
+    arrays to ``public`` block by block, else ``rows_of(xp, p, log p, q, log q, d, axes)``
+    with d the accurate ``log p − log q`` of :func:`_log_ratio`."""
+    fn = public.__name__
+    keep = _keepdims(fn, keepdims)
+    sa, sb, (dt, out_dt) = _pair(fn, logits_p, logits_q, axis, temperature, where, dtype)
+    if _dask.is_dask(sa.raw):
+        return _dask_rows(public, [sa, sb], temperature, keep, out_dt)
+    p, lp = _probs(sa, temperature, dt)
+    q, lq = _probs(sb, temperature, dt)
+    d = _log_ratio(sa, sb, dt, lp, lq)
+    rows = rows_of(sa.xp, p, lp, q, lq, d, sa.axes)
+    return _out(sa.xp, rows, sa.axes, keep, out_dt)
+
+
 _PAIR_PARAMS = """logits_p, logits_q : array_like
         The logits of p and of q: arrays of one library whose shapes broadcast together.
     axis : int, tuple of int or None, default -1
@@ -501,16 +518,8 @@ def kl_divergence(
     >>> kl_divergence(np.array([0.0, -np.inf]), np.array([0.0, 0.0]))   # log 2
     np.float64(0.6931471805599453)
     """
-    fn = "kl_divergence"
-    keep = _keepdims(fn, keepdims)
-    sa, sb, (dt, out_dt) = _pair(fn, logits_p, logits_q, axis, temperature, where, dtype)
-    if _dask.is_dask(sa.raw):
-        return _dask_rows(kl_divergence, [sa, sb], temperature, keep, out_dt)
-    p, lp = _probs(sa, temperature, dt)
-    q, lq = _probs(sb, temperature, dt)
-    d = _log_ratio(sa, sb, dt, lp, lq)
-    rows = _kl_rows(sa.xp, p, lp, q, lq, d, sa.axes)
-    return _out(sa.xp, rows, sa.axes, keep, out_dt)
+    return _pair_reading(kl_divergence, _kl_rows, logits_p, logits_q, axis, temperature, where,
+                         keepdims, dtype)
 
 
 @quiet
@@ -655,16 +664,8 @@ def js_divergence(
     >>> js_divergence(np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]))
     np.float64(0.2475880715384058)
     """
-    fn = "js_divergence"
-    keep = _keepdims(fn, keepdims)
-    sa, sb, (dt, out_dt) = _pair(fn, logits_p, logits_q, axis, temperature, where, dtype)
-    if _dask.is_dask(sa.raw):
-        return _dask_rows(js_divergence, [sa, sb], temperature, keep, out_dt)
-    p, lp = _probs(sa, temperature, dt)
-    q, lq = _probs(sb, temperature, dt)
-    d = _log_ratio(sa, sb, dt, lp, lq)
-    rows = _js_rows(sa.xp, p, lp, q, lq, d, sa.axes)
-    return _out(sa.xp, rows, sa.axes, keep, out_dt)
+    return _pair_reading(js_divergence, _js_rows, logits_p, logits_q, axis, temperature, where,
+                         keepdims, dtype)
 
 
 # --------------------------------------------------------------------------------------------

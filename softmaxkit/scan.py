@@ -32,6 +32,7 @@ from softmaxkit._base.core import (
     setup,
 )
 from softmaxkit._base.dispatch import torch_autograd
+from softmaxkit._base.double_word import exp_dw
 from softmaxkit._base.kernel import divide_dw
 
 __all__ = ["logcumsumexp"]
@@ -274,7 +275,7 @@ def _prefix(
         lo = xp.where(xp.isfinite(hi), lo, zero)
         if t_safe is not None:
             hi, lo = divide_dw(xp, hi, lo, t_safe)
-        e = _exp_dw(xp, hi, lo)
+        e = exp_dw(xp, hi, lo)
         e = xp.where(small == big, full_like_scalar(xp, e, 1.0), xp.where(live, e, zero))
         e = xp.where(small == -math.inf, zero, e)
         s = s_big + (1.0 + s_small) * e
@@ -284,21 +285,3 @@ def _prefix(
         m = big
         d *= 2
     return m, s, count, w
-
-
-def _exp_dw(xp: Any, q: Array, r: Array) -> Array:
-    """``exp(q + r)`` for a double word ``q + r`` (``|r|`` ≤ half an ulp of ``q``).
-
-    float64: ``e + e·r`` keeps every bit of r; where ``e < 2**-900`` the product would fall
-    below the normal range, and backends that flush subnormals to zero (XLA on CPU) would
-    drop it, so such ``e`` are scaled by ``2**600`` first (exact both ways). Other dtypes:
-    ``e·(1 + r)``, which keeps the correction near the bottom of the normal range. (The
-    same rule as the maps' kernel.)
-    """
-    e = xp.exp(q)
-    if "float64" in str(e.dtype):
-        one = xp.ones_like(e)
-        scale = xp.where(e < 2.0**-900, one * 2.0**600, one)
-        es = e * scale
-        return (es + es * r) / scale
-    return e * (1.0 + r)

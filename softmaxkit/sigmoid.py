@@ -39,6 +39,7 @@ from softmaxkit._base.core import (
 )
 from softmaxkit._base.dask import is_dask
 from softmaxkit._base.dispatch import is_traced_tensor, torch_autograd
+from softmaxkit._base.double_word import exp_dw
 from softmaxkit._base.errors import (
     InvalidInputError,
     InvalidProbabilityError,
@@ -108,7 +109,7 @@ def _scaled(prep: Setup) -> tuple[Array, Array, Array, Array]:
         q = _flat(xp, neg)
     else:
         q = neg
-    e = _exp_dw(xp, q, r)
+    e = exp_dw(xp, q, r)
     return a, e, q, r
 
 
@@ -446,21 +447,3 @@ def log1mexp(x: Any, /, *, dtype: Any = None) -> Array:
     xf = xp.where(near, full_like_scalar(xp, xc, -1.0), xc)
     res = xp.where(near, xp.log(-xp.expm1(xn)), xp.log1p(-xp.exp(xf)))
     return finish(xp, res + 0.0, prep.out_dtype)  # (+ 0.0: log1mexp(−inf) is 0, not −0)
-
-
-def _exp_dw(xp: Any, q: Array, r: Array) -> Array:
-    """``exp(q + r)`` for a double word ``q + r`` (``|r|`` ≤ half an ulp of ``q``).
-
-    float64: ``e + e·r`` keeps every bit of r; where ``e < 2**-900`` the product would fall
-    below the normal range, and backends that flush subnormals to zero (XLA on CPU) would
-    drop it, so such ``e`` are scaled by ``2**600`` first (exact both ways). Other dtypes:
-    ``e·(1 + r)``, which keeps the correction near the bottom of the normal range. (The
-    same rule as the maps' kernel.)
-    """
-    e = xp.exp(q)
-    if "float64" in str(e.dtype):
-        one = xp.ones_like(e)
-        scale = xp.where(e < 2.0**-900, one * 2.0**600, one)
-        es = e * scale
-        return (es + es * r) / scale
-    return e * (1.0 + r)

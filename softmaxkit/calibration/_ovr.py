@@ -19,11 +19,18 @@ import numpy as np
 
 from softmaxkit._base.dask import is_dask
 from softmaxkit.calibration._separation import _in_memory
-from softmaxkit.calibration.inputs import _blocks, _Logits, class_indices, masked_where
-from softmaxkit.calibration.scalers import _binary_input, _check_fitted
+from softmaxkit.calibration.inputs import (
+    _blocks,
+    _data_labels,
+    _Logits,
+    class_indices,
+    masked_where,
+)
+from softmaxkit.calibration.scalers import _binary_input, _check_fitted, _limits
 from softmaxkit.maps import log_softmax, logsumexp
 
-__all__ = ["Scores", "fold", "gather_scores", "ovr_predict", "predict_blocks", "renormalise"]
+__all__ = ["Scores", "fit_data", "fold", "gather_scores", "ovr_predict", "predict_blocks",
+           "renormalise"]
 
 
 class Scores:
@@ -63,6 +70,17 @@ class Scores:
         self.cand = keep & (count >= 2)[:, None]
 
 
+def fit_data(logits: Any, labels: Any, where: Any, fn: str,
+             chunk_rows: int | None) -> tuple[_Logits, Any]:
+    """The validation set of a fit: the logits read in blocks of ``chunk_rows``, the labels
+    checked against them, and both checked to fit the accumulators (the checks and messages
+    of :class:`~softmaxkit.calibration.TemperatureScaling`)."""
+    data = _Logits(logits, where, fn, chunk_rows)
+    y = _data_labels(labels, data, fn)
+    _limits(data, y, fn)
+    return data, y
+
+
 def models(k: int, binary: bool) -> int:
     """The number of one-vs-rest models: 1 for a binary classifier, else K."""
     return 1 if binary or k == 2 else k
@@ -87,18 +105,11 @@ def fold(data: _Logits, y: Any, block_fn: Any, combine: Any, *args: Any) -> Any:
         return out
     import dask
 
-    rows = data.z.chunks[0]
-    starts = np.cumsum((0, *rows[:-1])).tolist()
-    zs = data.z.to_delayed().ravel()
-    ms = [None] * len(zs) if data.mask is None else data.mask.to_delayed().ravel()
-    ys = y.to_delayed().ravel() if is_dask(y) else [
-        y[a : a + r] for a, r in zip(starts, rows, strict=True)
-    ]
     task = dask.delayed(_fold_chunk, pure=True)
     parts = dask.compute(*[
         task(block_fn, combine, zb, mb, yb, a, data.binary, data.k, data.chunk_rows, data.fn,
              args)
-        for zb, mb, yb, a in zip(zs, ms, ys, starts, strict=True)
+        for zb, mb, yb, a in data.chunks(y)
     ])
     out = parts[0]
     for part in parts[1:]:

@@ -11,6 +11,7 @@ admissible classes** — scikit-learn's choice; it is never NaN (netcal divides 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -19,13 +20,12 @@ from softmaxkit._base.optional import require
 from softmaxkit.calibration._ovr import (
     Scores,
     check_positive_int,
+    fit_data,
     gather_scores,
     models,
     ovr_predict,
     positives,
 )
-from softmaxkit.calibration.inputs import _data_labels, _Logits
-from softmaxkit.calibration.scalers import _limits
 
 __all__ = ["HistogramBinning", "IsotonicCalibration"]
 
@@ -34,6 +34,15 @@ def _bin_index(s: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin of each score: bins ``[e_b, e_{b+1})``, the last closed; clipped to the ends."""
     n_bins = edges.shape[0] - 1
     return np.clip(np.searchsorted(edges, s, side="right") - 1, 0, n_bins - 1)
+
+
+def _each_model(sc: Scores, calibrate: Callable[[int, np.ndarray], np.ndarray]) -> np.ndarray:
+    """(n, M) calibrated scores: ``calibrate(j, s_j)`` of each model's scores ``s_j``."""
+    s = np.exp(sc.log_s)
+    out = np.empty_like(s)
+    for j in range(s.shape[1]):
+        out[:, j] = calibrate(j, s[:, j])
+    return out
 
 
 def _hist_block(
@@ -120,9 +129,7 @@ class HistogramBinning:
         """
         fn = "HistogramBinning.fit"
         n_bins = check_positive_int(self.n_bins, "n_bins", fn)
-        data = _Logits(logits, where, fn, self.chunk_rows)
-        y = _data_labels(labels, data, fn)
-        _limits(data, y, fn)
+        data, y = fit_data(logits, labels, where, fn, self.chunk_rows)
         n_models = models(data.k, data.binary)
         binary = n_models == 1
         grid = np.linspace(0.0, 1.0, n_bins + 1)
@@ -155,11 +162,7 @@ class HistogramBinning:
         return self
 
     def _calibrate(self, sc: Scores) -> np.ndarray:
-        s = np.exp(sc.log_s)
-        out = np.empty_like(s)
-        for j in range(s.shape[1]):
-            out[:, j] = self.values_[j, _bin_index(s[:, j], self.edges_[j])]
-        return out
+        return _each_model(sc, lambda j, s: self.values_[j, _bin_index(s, self.edges_[j])])
 
     def predict_proba(self, logits: Any, *, where: Any = None) -> Any:
         """Calibrated probabilities (N, K) ((N, 2) for one binary logit), renormalised
@@ -223,9 +226,7 @@ class IsotonicCalibration:
         """
         fn = "IsotonicCalibration.fit"
         isotonic_regression = require("scipy.optimize", fn=fn).isotonic_regression
-        data = _Logits(logits, where, fn, self.chunk_rows)
-        y = _data_labels(labels, data, fn)
-        _limits(data, y, fn)
+        data, y = fit_data(logits, labels, where, fn, self.chunk_rows)
         log_s, pos, cand = gather_scores(data, y)
         thresholds, values = [], []
         for j in range(log_s.shape[1]):
@@ -247,11 +248,7 @@ class IsotonicCalibration:
         return self
 
     def _calibrate(self, sc: Scores) -> np.ndarray:
-        s = np.exp(sc.log_s)
-        out = np.empty_like(s)
-        for j in range(s.shape[1]):
-            out[:, j] = np.interp(s[:, j], self.thresholds_[j], self.values_[j])
-        return out
+        return _each_model(sc, lambda j, s: np.interp(s, self.thresholds_[j], self.values_[j]))
 
     def predict_proba(self, logits: Any, *, where: Any = None) -> Any:
         """Calibrated probabilities (N, K) ((N, 2) for one binary logit), renormalised

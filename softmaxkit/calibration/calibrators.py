@@ -37,6 +37,7 @@ from softmaxkit._base.separation import MARGIN_TOL, separating_direction
 from softmaxkit.calibration._ovr import (
     Scores,
     check_nonneg,
+    fit_data,
     fold,
     models,
     ovr_predict,
@@ -404,9 +405,7 @@ class BetaCalibration:
         fn = "BetaCalibration.fit"
         alpha = check_nonneg(self.alpha, "alpha", fn)
         minimize = require("scipy.optimize", fn=fn).minimize
-        data = _Logits(logits, where, fn, self.chunk_rows)
-        y = _data_labels(labels, data, fn)
-        _limits(data, y, fn)
+        data, y = fit_data(logits, labels, where, fn, self.chunk_rows)
         n_models = models(data.k, data.binary)
         binary = n_models == 1
         if self.check_separation:
@@ -706,9 +705,7 @@ class DirichletCalibration:
         mu = lam if self.mu is None else check_nonneg(self.mu, "mu", fn)
         mode = _check_check_separation(self.check_separation, fn)
         minimize = require("scipy.optimize", fn=fn).minimize
-        data = _Logits(logits, where, fn, self.chunk_rows)
-        y = _data_labels(labels, data, fn)
-        _limits(data, y, fn)
+        data, y = fit_data(logits, labels, where, fn, self.chunk_rows)
         k, n = data.k, data.n
         if mode is True or (mode == "auto" and n * (k - 1) <= 100_000):
             moved = _dirichlet_separation(data, y, lam == 0, mu == 0)

@@ -138,6 +138,19 @@ class _Logits:
             return total
         import dask
 
+        reduce_chunk = dask.delayed(_reduce_chunk, pure=True)
+        tasks = [
+            reduce_chunk(
+                block_fn, zb, mb, yb, a, self.binary, self.k, self.chunk_rows, self.fn, args
+            )
+            for zb, mb, yb, a in self.chunks(y)
+        ]
+        return np.sum(dask.compute(*tasks), axis=0)
+
+    def chunks(self, y: Any) -> list[tuple[Any, Any, Any, int]]:
+        """Dask logits: ``(z, mask, labels, start)`` of each row chunk, as delayed objects
+        (the mask None when there is none; NumPy labels sliced to the chunk) — the tasks of
+        one pass."""
         rows = self.z.chunks[0]
         starts = np.cumsum((0, *rows[:-1])).tolist()
         zs = self.z.to_delayed().ravel()
@@ -145,14 +158,7 @@ class _Logits:
         ys = y.to_delayed().ravel() if is_dask(y) else [
             y[a : a + r] for a, r in zip(starts, rows, strict=True)
         ]
-        reduce_chunk = dask.delayed(_reduce_chunk, pure=True)
-        tasks = [
-            reduce_chunk(
-                block_fn, zb, mb, yb, a, self.binary, self.k, self.chunk_rows, self.fn, args
-            )
-            for zb, mb, yb, a in zip(zs, ms, ys, starts, strict=True)
-        ]
-        return np.sum(dask.compute(*tasks), axis=0)
+        return list(zip(zs, ms, ys, starts, strict=True))
 
 
 def _blocks(z: Any, mask: Any, binary: bool, chunk_rows: int, offset: int) -> Any:

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from softmaxkit._base.optional import require
+from softmaxkit._base.tables import frame_kind
 from softmaxkit.choice._data import (
     _Columns,
-    _frame_kind,
     _Long,
     _show,
     _sorted_alternatives,
@@ -37,7 +37,7 @@ GATHER_LIMIT = 100_000
 def _labels(part: Any, cols: _Columns, index: int, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """A partition's sorted alternative labels and its distinct group labels."""
     where = _Where(fn, index)
-    kind = _frame_kind(part) or "pandas"
+    kind = frame_kind(part) or "pandas"
     if cols.alternative not in part.columns or cols.group not in part.columns:
         missing = cols.alternative if cols.alternative not in part.columns else cols.group
         raise where.error("column", f"the data have no column {missing!r}", column=missing)

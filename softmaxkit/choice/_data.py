@@ -20,32 +20,18 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.tables import frame_kind, plain_label
 from softmaxkit.choice.errors import ChoiceDataError
 
 _FN = "ConditionalLogit"
 
 
-def _plain(label: Any) -> Any:
-    """A NumPy scalar label as the Python object it holds (``np.str_('a')`` → ``'a'``)."""
-    return label.item() if isinstance(label, np.generic) else label
-
-
 def _show(label: Any) -> str:
     """A label as messages and tables show it: ``1.0`` as ``1``, strings as they are."""
-    v = _plain(label)
+    v = plain_label(label)
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
-
-
-def _frame_kind(obj: Any) -> str | None:
-    """``"pandas"`` or ``"polars"`` for a data frame of those libraries, else None."""
-    module = type(obj).__module__.split(".")[0]
-    if module == "pandas" and hasattr(obj, "columns"):
-        return "pandas"
-    if module == "polars" and hasattr(obj, "columns") and hasattr(obj, "schema"):
-        return "polars"
-    return None
 
 
 def _is_dask_frame(obj: Any) -> bool:
@@ -110,7 +96,7 @@ class _Where:
     def error(self, kind: str, reason: str, *, group: Any = None, row: int | None = None,
               column: str | None = None) -> ChoiceDataError:
         return ChoiceDataError(f"{self.fn}: {reason}", kind, reason=reason,
-                               group=None if group is None else _plain(group), row=row,
+                               group=None if group is None else plain_label(group), row=row,
                                column=column, partition=self.partition)
 
 
@@ -211,8 +197,8 @@ def _alternative_codes(values: np.ndarray, alternatives: np.ndarray, name: str,
     hit = alternatives[codes] == values
     if not np.all(hit):
         r = int(np.argmin(hit))
-        known = ", ".join(repr(_plain(a)) for a in alternatives)
-        raise where.error("alternative", f"{where.row(r)}: alternative {_plain(values[r])!r} "
+        known = ", ".join(repr(plain_label(a)) for a in alternatives)
+        raise where.error("alternative", f"{where.row(r)}: alternative {plain_label(values[r])!r} "
                           f"(column {name!r}) is not one of the model's alternatives "
                           f"({known})", row=r, column=name)
     return codes
@@ -235,7 +221,7 @@ def _choice_values(values: np.ndarray, name: str, where: _Where, groups: np.ndar
         r = int(np.argmin(ok))
         g = groups[row_group[r]]
         raise where.error(
-            "choice", f"{where.row(r)} (group {_show(g)}): choice = {_plain(values[r])!r} "
+            "choice", f"{where.row(r)} (group {_show(g)}): choice = {plain_label(values[r])!r} "
             f"(column {name!r}) is not 0 or 1; the chosen alternative of each group has 1, "
             "the others 0", group=g, row=r, column=name)
     return np.asarray(values == 1, dtype=bool)
@@ -256,7 +242,7 @@ def read_long(data: Any, cols: _Columns, alternatives: np.ndarray | None, fn: st
     ``cols.choice`` None reads data for prediction (no choice column, no choice checks).
     """
     where = _Where(fn, partition)
-    kind = _frame_kind(data)
+    kind = frame_kind(data)
     if kind is None:
         raise TypeError(f"{fn}: data must be a pandas or polars DataFrame (or a Dask "
                         f"DataFrame partitioned by group) in long format, got "
@@ -281,7 +267,7 @@ def read_long(data: Any, cols: _Columns, alternatives: np.ndarray | None, fn: st
         first = int(np.argmax(rows))
         raise where.error(
             "duplicate", f"group {_show(g)} has {int(counts[cell])} rows for alternative "
-            f"{_plain(alternatives[cell % n_alt])!r} (rows {_rows_of(rows)}); each "
+            f"{plain_label(alternatives[cell % n_alt])!r} (rows {_rows_of(rows)}); each "
             "alternative appears at most once per group", group=g, row=first,
             column=cols.alternative)
     avail = (counts > 0).reshape(n_groups, n_alt)
@@ -312,7 +298,7 @@ def read_long(data: Any, cols: _Columns, alternatives: np.ndarray | None, fn: st
             r = int(np.argmax(row_group == gi))
             raise where.error(
                 "one-alternative", f"group {_show(groups[gi])} has only one available "
-                f"alternative ({_plain(alternatives[row_alt[r]])!r}, {where.row(r)}); its "
+                f"alternative ({plain_label(alternatives[row_alt[r]])!r}, {where.row(r)}); its "
                 "choice carries no information: drop the group", group=groups[gi], row=r)
     a, q = len(cols.alternative_vars), len(cols.individual_vars)
     x = np.zeros((n_groups, n_alt, a))
@@ -340,9 +326,9 @@ def read_long(data: Any, cols: _Columns, alternatives: np.ndarray | None, fn: st
             r0 = int(np.argmax(row_group == gi))
             raise where.error(
                 "individual-varies", f"individual variable {name!r} takes different values "
-                f"within group {_show(groups[gi])} ({_plain(values[r0])!r} at {where.row(r0)}, "
-                f"{_plain(values[r])!r} at {where.row(r)}); an individual variable is constant "
-                "within each group (one that varies by alternative belongs in "
+                f"within group {_show(groups[gi])} ({plain_label(values[r0])!r} at "
+                f"{where.row(r0)}, {plain_label(values[r])!r} at {where.row(r)}); an individual "
+                "variable is constant within each group (one that varies by alternative belongs in "
                 "alternative_vars)", group=groups[gi], row=r, column=name)
         z[:, k] = first
     w = None

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.tables import pandas_or_none
 from softmaxkit.choice._data import _Long, _show
 from softmaxkit.choice._likelihood import design, nest_state
-from softmaxkit.choice.results import Elasticities, pandas_or_none
+from softmaxkit.choice.results import Elasticities
 
 
 def _dlogp_dv(model: Any, blk: _Long) -> tuple[np.ndarray, np.ndarray]:

@@ -25,13 +25,16 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.newton import (
+    ARMIJO,
+    BLIND,
+    MIN_STEP,
+    NOISE_DECREMENT,
+    chol_inverse,
+    chol_solve,
+)
 from softmaxkit._base.optional import require
 from softmaxkit.choice._likelihood import _Layout, _Sums
-
-_ARMIJO = 1e-4
-_MIN_STEP = 2.0**-30
-_NOISE_DECREMENT = 1e-12
-_BLIND = 100 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -44,21 +47,13 @@ class _Outcome:
     decrement: float
 
 
-def chol_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``(L Lᵀ) s = b`` given the Cholesky factor ``L``."""
-    from scipy.linalg import solve_triangular
-
-    return solve_triangular(chol.T, solve_triangular(chol, b, lower=True), lower=False)
-
-
 def covariance(info: np.ndarray) -> np.ndarray | None:
     """The inverse information (symmetrised), or None when it is not positive definite."""
     try:
         chol = np.linalg.cholesky(info)
     except np.linalg.LinAlgError:
         return None
-    inv = chol_solve(chol, np.eye(info.shape[0]))
-    return (inv + inv.T) / 2.0
+    return chol_inverse(chol)
 
 
 def newton(source: Any, lay: _Layout, theta: np.ndarray, *, tol: float, max_iter: int,
@@ -81,7 +76,7 @@ def newton(source: Any, lay: _Layout, theta: np.ndarray, *, tol: float, max_iter
             trouble = "singular"
             break
         if math.sqrt(max(decrement, 0.0)) <= tol or (
-                decrement < _NOISE_DECREMENT and decrement > 0.25 * previous):
+                decrement < NOISE_DECREMENT and decrement > 0.25 * previous):
             converged = True
             break
         previous = decrement
@@ -101,17 +96,17 @@ def newton(source: Any, lay: _Layout, theta: np.ndarray, *, tol: float, max_iter
 def _line_search(source: Any, lay: _Layout, theta: np.ndarray, step: np.ndarray, f: float,
                  slope: float) -> tuple[np.ndarray, _Sums] | None:
     """Backtracking from the full Newton step (the first trial with the derivatives)."""
-    if slope <= _BLIND * max(1.0, abs(f)):
+    if slope <= BLIND * max(1.0, abs(f)):
         trial = theta + step
         st = source.sums(trial, lay, True)
         return (trial, st) if math.isfinite(st.llf) else None
     t = 1.0
     first = True
-    while t >= _MIN_STEP:
+    while t >= MIN_STEP:
         trial = theta + t * step
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             st = source.sums(trial, lay, first)
-        if math.isfinite(st.llf) and st.llf >= f + _ARMIJO * t * slope and st.llf >= f:
+        if math.isfinite(st.llf) and st.llf >= f + ARMIJO * t * slope and st.llf >= f:
             if not first:
                 st = source.sums(trial, lay, True)
             return trial, st

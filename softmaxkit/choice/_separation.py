@@ -10,14 +10,14 @@ linear program :func:`softmaxkit._base.separation.separating_direction`, as
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from softmaxkit._base.separation import MARGIN_TOL, separating_direction
-from softmaxkit.choice._data import _Long, _plain
+from softmaxkit._base.tables import plain_label
+from softmaxkit.choice._data import _Long
 from softmaxkit.choice._likelihood import _Layout, design
 from softmaxkit.mlogit import SeparationError
 
@@ -64,7 +64,7 @@ def find_separation(long: _Long, lay: _Layout, alternatives: np.ndarray,
     for k in range(j):
         mine = long.chosen == k
         if mine.any():
-            counts[_plain(alternatives[k])] = (int(positive[mine].sum()), int(mine.sum()))
+            counts[plain_label(alternatives[k])] = (int(positive[mine].sum()), int(mine.sum()))
     alts = [a for a, (hit, _) in counts.items() if hit > 0]
     moving = np.abs(found.direction) > MARGIN_TOL
     params = [names[i] for i in np.flatnonzero(moving)]
@@ -82,15 +82,6 @@ def separation_error(found: _Found, fn: str) -> SeparationError:
         "increasing towards a supremum it never attains (the coefficients diverge). Drop or "
         "merge the separating variable(s) or alternative(s).",
         found.kind, found.alternatives, found.params)
-
-
-def condition(info: np.ndarray) -> float:
-    """Condition number of the information scaled to unit diagonal (inf if singular)."""
-    dg = np.sqrt(np.diag(info))
-    if not np.all(dg > 0):
-        return math.inf
-    w = np.linalg.eigvalsh(info / np.outer(dg, dg))
-    return math.inf if w[0] <= 0 else float(w[-1] / w[0])
 
 
 def unidentified(info: np.ndarray, names: list[str]) -> list[str] | None:

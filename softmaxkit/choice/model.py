@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.newton import condition
+from softmaxkit._base.tables import norm_ppf, norm_sf2, pandas_or_none, plain_label
 from softmaxkit.choice._dask import GATHER_LIMIT
 from softmaxkit.choice._data import (
     _FN,
     _Columns,
     _is_dask_frame,
     _Long,
-    _plain,
     _show,
     check_identified,
     read_long,
@@ -33,20 +34,12 @@ from softmaxkit.choice._likelihood import InMemory, _Layout, block_size, probabi
 from softmaxkit.choice._separation import (
     SEPARATION_AFTER,
     SUSPECT_CONDITION,
-    condition,
     find_separation,
     separation_error,
     unidentified,
 )
 from softmaxkit.choice.errors import NestingWarning
-from softmaxkit.choice.results import (
-    Elasticities,
-    Summary,
-    norm_ppf,
-    norm_sf2,
-    pandas_or_none,
-    summary_text,
-)
+from softmaxkit.choice.results import Elasticities, Summary, summary_text
 from softmaxkit.mlogit import ConvergenceWarning, SeparationWarning
 
 __all__ = ["ConditionalLogit"]
@@ -279,7 +272,7 @@ class ConditionalLogit:
         if not isinstance(nests, Mapping) or not nests:
             raise TypeError(f"{_FN}: nests must be a non-empty dict {{name: [alternatives]}}, "
                             f"got {nests!r}")
-        labels = [_plain(a) for a in alternatives]
+        labels = [plain_label(a) for a in alternatives]
         nest_of = np.full(len(labels), -1)
         out: dict[str, list[Any]] = {}
         for k, (name, members) in enumerate(nests.items()):
@@ -291,7 +284,7 @@ class ConditionalLogit:
             if not members:
                 raise ValueError(f"{_FN}: nest {name!r} is empty")
             for a in members:
-                hits = [i for i, lab in enumerate(labels) if lab == _plain(a)]
+                hits = [i for i, lab in enumerate(labels) if lab == plain_label(a)]
                 if not hits:
                     raise ValueError(f"{_FN}: nest {name!r} lists {a!r}, which is not an "
                                      f"alternative of the data ({', '.join(map(repr, labels))})")
@@ -389,7 +382,7 @@ class ConditionalLogit:
         check_identified(varies, cols.alternative_vars, f"{fn}.fit")
         if alternatives.shape[0] < 2:
             raise ValueError(f"{fn}.fit: the data hold one alternative "
-                             f"({_plain(alternatives[0])!r}); a choice needs two or more")
+                             f"({plain_label(alternatives[0])!r}); a choice needs two or more")
         base = self._base_position(alternatives)
         lay = _Layout(alternatives.shape[0], base, bool(self.fit_intercept),
                       len(cols.alternative_vars), len(cols.individual_vars), None, None)
@@ -456,10 +449,10 @@ class ConditionalLogit:
     def _base_position(self, alternatives: np.ndarray) -> int:
         if self.base is None:
             return 0
-        hits = [i for i, a in enumerate(alternatives) if _plain(a) == _plain(self.base)]
+        hits = [i for i, a in enumerate(alternatives) if plain_label(a) == plain_label(self.base)]
         if not hits:
             raise ValueError(f"{_FN}: base={self.base!r} is not an alternative of the data "
-                             f"({', '.join(repr(_plain(a)) for a in alternatives)})")
+                             f"({', '.join(repr(plain_label(a)) for a in alternatives)})")
         return hits[0]
 
     def _test_separation(self, long: _Long | None, lay: _Layout, alternatives: np.ndarray,
@@ -484,7 +477,7 @@ class ConditionalLogit:
         self._layout = lay
         self._cols = cols
         self.alternatives_ = alternatives
-        self.base_ = _plain(alternatives[base])
+        self.base_ = plain_label(alternatives[base])
         self.nests_ = nests
         self.param_names_ = list(names)
         se = np.sqrt(np.diag(cov))

@@ -6,49 +6,17 @@ line per parameter with its estimate, standard error, z, p-value and Wald interv
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.tables import SummaryText, fmt_number
+
 __all__ = ["Elasticities", "Summary"]
 
 
-def pandas_or_none() -> Any:
-    """The pandas module, or None without pandas (results are then NumPy arrays)."""
-    try:
-        import pandas
-    except ImportError:  # pragma: no cover - exercised only without pandas
-        return None
-    return pandas
-
-
-def norm_sf2(z: np.ndarray) -> np.ndarray:
-    """Two-sided normal p-values ``erfc(|z|/√2)`` (standard library, no SciPy)."""
-    flat = [math.erfc(abs(float(v)) / math.sqrt(2.0)) if not math.isnan(v) else math.nan
-            for v in np.ravel(z)]
-    return np.asarray(flat, dtype=np.float64).reshape(np.shape(z))
-
-
-def norm_ppf(p: float) -> float:
-    """The standard normal quantile (``statistics.NormalDist``)."""
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(p)
-
-
-def _fmt(value: float, width: int, prec: int) -> str:
-    if not np.isfinite(value):
-        text = str(value)
-    elif value != 0 and not 1e-4 <= abs(value) < 1e4:
-        text = f"{value:.{prec}e}"
-    else:
-        text = f"{value:.{prec}f}"
-    return text.rjust(width)
-
-
-class Summary:
+class Summary(SummaryText):
     """The text table returned by :meth:`ConditionalLogit.summary` (``print`` it).
 
     Examples
@@ -56,19 +24,6 @@ class Summary:
     >>> print(Summary("a table"))
     a table
     """
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-
-    def as_text(self) -> str:
-        """The table as a string."""
-        return self._text
-
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        return self._text
 
 
 def summary_text(title: str, left: list[tuple[str, str]], right: list[tuple[str, str]],
@@ -88,9 +43,9 @@ def summary_text(title: str, left: list[tuple[str, str]], right: list[tuple[str,
                  f"{lq:>11}{hq:>11}")
     lines.append("-" * max(width, name_w + 61))
     for i, name in enumerate(names):
-        lines.append(f"{name:<{name_w}}" + _fmt(values[i], 10, 4) + _fmt(se[i], 11, 3)
-                     + _fmt(z[i], 9, 3) + f"{pv[i]:9.3f}" + _fmt(lo[i], 11, 3)
-                     + _fmt(hi[i], 11, 3))
+        lines.append(f"{name:<{name_w}}" + fmt_number(values[i], 10, 4)
+                     + fmt_number(se[i], 11, 3) + fmt_number(z[i], 9, 3) + f"{pv[i]:9.3f}"
+                     + fmt_number(lo[i], 11, 3) + fmt_number(hi[i], 11, 3))
     lines.append("=" * max(width, name_w + 61))
     return "\n".join(lines)
 

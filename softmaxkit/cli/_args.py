@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "NONNEGATIVE",
     "Rule",
     "Text",
     "add_command",
@@ -31,6 +32,7 @@ __all__ = [
     "number",
     "positive_int",
     "temperature",
+    "tolerance",
 ]
 
 # A requirement on a parsed number: the test it must pass, and the words that say so
@@ -90,6 +92,10 @@ integer = number(int)
 temperature = number(
     float, (lambda t: t >= 0, "must be >= 0 (0 = hardmax limit, inf = uniform limit)")
 )
+# A finite number >= 0 (a penalty); a tolerance is also not 0, and says so only once the
+# first rule held ("must be > 0" would be wrong advice for -1 or inf).
+NONNEGATIVE: Rule = (lambda v: math.isfinite(v) and v >= 0, "must be a finite number >= 0")
+tolerance = number(float, NONNEGATIVE, (lambda v: v != 0, "must be > 0"))
 
 
 def delimiter(text: str) -> str:

@@ -71,16 +71,20 @@ __all__ = [
     "add_running",
     "by_rows",
     "check_paths",
+    "column_list",
     "columns",
     "error",
     "explain",
     "isatty",
     "local_only",
+    "looks_numeric",
     "open_input",
+    "ordered_columns",
     "run_dask",
     "signals",
     "source",
     "target",
+    "text_table",
     "write",
 ]
 
@@ -682,3 +686,69 @@ def warnings_to_stderr(
                 if line not in seen:
                     seen.add(line)
                     print(f"softmaxkit {command}: warning: {line}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# the columns and tables of the commands that read a whole file (choice, mlogit, weights,
+# boltzmann)
+# --------------------------------------------------------------------------------------------
+
+
+def column_list(col: Any) -> list[Any]:
+    """A block's column (a pyarrow array or any sequence) as a Python list."""
+    return list(col.to_pylist()) if hasattr(col, "to_pylist") else list(col)
+
+
+def looks_numeric(col: Any) -> bool:
+    """Whether the first 20 values of a column all read as numbers (a label column does not).
+
+    Examples
+    --------
+    >>> looks_numeric(["1", "2.5", "inf"]), looks_numeric(["1", "car"])
+    (True, False)
+    """
+    for v in column_list(col)[:20]:
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
+def ordered_columns(names: list[str], specs: list[str], path: str) -> list[str]:
+    """The columns the specs select (names, globs, positions or comma lists of them), in the
+    order of the specs (each spec's matches in file order), without repeats.
+
+    Examples
+    --------
+    >>> ordered_columns(["id", "cost", "time", "income"], ["time,cost", "c*"], "f.csv")
+    ['time', 'cost']
+    """
+    chosen: dict[str, None] = {}
+    for spec in specs:
+        tokens = [spec] if spec in names else [t.strip() for t in spec.split(",") if t.strip()]
+        for tok in tokens:
+            for i in sio.select_columns(names, [tok], file=path):
+                chosen.setdefault(names[i], None)
+    return list(chosen)
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Cells as aligned text: the first column (names) left, the others (numbers) right, two
+    spaces apart.
+
+    Examples
+    --------
+    >>> print(text_table(["model", "weight"], [["a", "0.25"], ["bb", "0.75"]]))
+    model  weight
+    a        0.25
+    bb       0.75
+    """
+    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])  # names left, numbers right
+        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])

@@ -34,7 +34,7 @@ import numpy as np
 from softmaxkit import io as sio
 from softmaxkit.bayes import METHODS, model_weights
 from softmaxkit.cli._args import Rule, Text, add_command, delimiter, number, positive_int
-from softmaxkit.cli._stream import cli_message
+from softmaxkit.cli._stream import cli_message, column_list, looks_numeric, text_table
 
 __all__ = ["NAMES", "TEXTS", "add_parsers", "run"]
 
@@ -160,19 +160,6 @@ def _one_column(names: list[str], spec: str, path: str, what: str) -> str:
     return names[positions[0]]
 
 
-def _as_list(col: Any) -> list[Any]:
-    return list(col.to_pylist()) if hasattr(col, "to_pylist") else list(col)
-
-
-def _numeric(values: list[Any]) -> bool:
-    for v in values[:20]:
-        try:
-            float(v)
-        except (TypeError, ValueError):
-            return False
-    return True
-
-
 def _read(path: str, args: argparse.Namespace, columns: list[str] | None,
           passthrough: bool) -> tuple[sio.Reader, np.ndarray, list[sio.Block]]:
     reader = sio.open_reader(path, columns=columns, header=not args.no_header,
@@ -213,14 +200,14 @@ def _criteria(path: str, args: argparse.Namespace) -> tuple[list[str], np.ndarra
     reader, values, blocks = _read(path, args, [score], passthrough=True)
     if label is None:
         label = next((c for c in reader.passthrough
-                      if blocks and not _numeric(_as_list(blocks[0].passthrough[c]))), None)
+                      if blocks and not looks_numeric(blocks[0].passthrough[c])), None)
     n = values.shape[0]
     if label is None:
         labels = [f"model {i + 1}" for i in range(n)]
     elif label == score:
         labels = [f"{v:g}" for v in values[:, 0]]
     else:
-        labels = [str(v) for b in blocks for v in _as_list(b.passthrough[label])]
+        labels = [str(v) for b in blocks for v in column_list(b.passthrough[label])]
     return labels, values[:, 0], score
 
 
@@ -287,7 +274,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         table_cols = ["model", "elpd", "weight"]
         table = [labels, elpd, weights]
         note = f"{values.shape[0]} observations, {len(labels)} models"
-    print(_format(header, cells))
+    print(text_table(header, cells))
     print(f"method: {method} ({note})")
     if args.output not in (None, "-"):
         with sio.open_writer(args.output, table_cols, delimiter=args.delimiter) as writer:
@@ -295,14 +282,3 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not args.quiet:
             print(f"softmaxkit weights: table -> {args.output}", file=sys.stderr)
     return 0
-
-
-def _format(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])  # names left, numbers right
-        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest]).rstrip()
-
-    return "\n".join([line(header), *(line(r) for r in rows)])

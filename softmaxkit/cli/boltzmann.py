@@ -29,6 +29,7 @@ import numpy as np
 from softmaxkit import io as sio
 from softmaxkit.boltzmann import populations, thermodynamics
 from softmaxkit.cli._args import Text, add_command, kelvin
+from softmaxkit.cli._stream import column_list, looks_numeric, text_table
 
 __all__ = ["NAMES", "TEXTS", "add_parsers", "plot_populations", "run"]
 
@@ -338,7 +339,8 @@ def _labels(spec: str | None, reader: sio.Reader, blocks: list[sio.Block], path:
         name = _column(reader.names, spec, path, "label")
     else:
         name = next(
-            (c for c in reader.passthrough if blocks and not _numeric(blocks[0].passthrough[c])),
+            (c for c in reader.passthrough
+             if blocks and not looks_numeric(blocks[0].passthrough[c])),
             None,
         )
     if name is None:
@@ -346,33 +348,7 @@ def _labels(spec: str | None, reader: sio.Reader, blocks: list[sio.Block], path:
     if name in reader.selected:
         k = reader.selected.index(name)
         return [f"{v:g}" for b in blocks for v in b.values[:, k]]
-    return [str(v) for b in blocks for v in _as_list(b.passthrough[name])]
-
-
-def _as_list(col: Any) -> list[Any]:
-    if hasattr(col, "to_pylist"):
-        return list(col.to_pylist())
-    return list(col)
-
-
-def _numeric(col: Any) -> bool:
-    for v in _as_list(col)[:20]:
-        try:
-            float(v)
-        except (TypeError, ValueError):
-            return False
-    return True
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])  # names left, numbers right
-        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest]).rstrip()
-
-    return "\n".join([line(header), *(line(r) for r in rows)])
+    return [str(v) for b in blocks for v in column_list(b.passthrough[name])]
 
 
 def _print_populations(
@@ -399,7 +375,7 @@ def _print_populations(
             row.append(f"{degeneracies[i]:g}")
         row += [f"{pops[k, i]:.6g}" for k in shown]
         rows.append(row)
-    print(_table(header, rows))
+    print(text_table(header, rows))
     if len(shown) < len(temps):
         print(f"({len(shown)} of {len(temps)} temperatures shown; -o writes them all)")
 
@@ -425,7 +401,7 @@ def _thermo_output(args: argparse.Namespace, thermo: Any, temps: np.ndarray, del
         rows = [[f"{c[i]:.10g}" for c in cols] for i in range(len(temps))]
         # all rows: a thermodynamic scan is read down the page
         print()
-        print(_table(names, rows))
+        print(text_table(names, rows))
 
 
 def plot_populations(

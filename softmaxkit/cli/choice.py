@@ -29,7 +29,6 @@ nothing is written.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from typing import Any
@@ -38,8 +37,13 @@ import numpy as np
 
 from softmaxkit import io as sio
 from softmaxkit.choice import ChoiceDataError, ConditionalLogit
-from softmaxkit.cli._args import Rule, Text, add_command, delimiter, number, positive_int
-from softmaxkit.cli._stream import cli_message, warnings_to_stderr
+from softmaxkit.cli._args import Text, add_command, delimiter, positive_int, tolerance
+from softmaxkit.cli._stream import (
+    cli_message,
+    column_list,
+    ordered_columns,
+    warnings_to_stderr,
+)
 from softmaxkit.mlogit import SeparationError
 
 __all__ = ["NAMES", "TEXTS", "add_parsers", "nest", "run"]
@@ -96,9 +100,6 @@ own; lambda outside (0, 1] is reported with a warning).
         ),
     ),
 }
-
-_NONNEGATIVE: Rule = (lambda v: math.isfinite(v) and v >= 0, "must be a finite number >= 0")
-_POSITIVE: Rule = (lambda v: v != 0, "must be > 0")  # after _NONNEGATIVE
 
 # The library's messages name its keyword arguments; the command names its options instead
 # (longest first where one contains another).
@@ -167,7 +168,7 @@ def add_parsers(sub: Any) -> None:
                     help="a column of weights, constant within each group")
     ch.add_argument("--no-intercept", action="store_true",
                     help="no alternative-specific constants")
-    ch.add_argument("--tol", type=number(float, _NONNEGATIVE, _POSITIVE), default=1e-8,
+    ch.add_argument("--tol", type=tolerance, default=1e-8,
                     metavar="T", help="stop when the Newton step is below T standard errors "
                     "(default 1e-8)")
     ch.add_argument("--max-iter", type=positive_int, default=100, metavar="N",
@@ -193,21 +194,6 @@ def _labels(raw: list[Any]) -> np.ndarray:
         return np.asarray([int(t) for t in texts], dtype=np.int64)
     except ValueError:
         return np.asarray(texts, dtype=object)
-
-
-def _column(values: Any) -> list[Any]:
-    return values.to_pylist() if hasattr(values, "to_pylist") else list(values)
-
-
-def _ordered(names: list[str], specs: list[str], path: str) -> list[str]:
-    """The columns the specs select, in the order of the specs, without repeats."""
-    chosen: dict[str, None] = {}
-    for spec in specs:
-        tokens = [spec] if spec in names else [t.strip() for t in spec.split(",") if t.strip()]
-        for tok in tokens:
-            for i in sio.select_columns(names, [tok], file=path):
-                chosen.setdefault(names[i], None)
-    return list(chosen)
 
 
 class _Spec:
@@ -263,7 +249,8 @@ def _resolve(path: str, args: argparse.Namespace, example: bool) -> _Spec:
                                  NOT_A_COLUMN.format(option="weights", shown=shown))
         weights = args.weights
     spec = _Spec(one("choice"), one("alternative"), one("group"),
-                 _ordered(names, avars or [], path), _ordered(names, ivars or [], path), weights)
+                 ordered_columns(names, avars or [], path),
+                 ordered_columns(names, ivars or [], path), weights)
     spec.check_roles(path)
     return spec
 
@@ -283,7 +270,7 @@ def _read(path: str, spec: _Spec, args: argparse.Namespace) -> Any:
     for block in reader:
         blocks.append(block.values)
         for name, values in raw.items():
-            values.extend(_column(block.passthrough[name]))
+            values.extend(column_list(block.passthrough[name]))
     x = np.vstack(blocks) if blocks else np.empty((0, len(reader.selected)))
     if x.shape[0] == 0:
         raise sio.InputError(path, None, None, "no records to fit")

@@ -19,14 +19,11 @@ import numpy as np
 
 from softmaxkit._base.arrays import first_index
 from softmaxkit._base.errors import position
-from softmaxkit.mlogit._blocks import _Data, _gram
+from softmaxkit._base.tables import frame_kind as _frame_kind
+from softmaxkit._base.tables import plain_label as _plain
+from softmaxkit.mlogit._blocks import _block_rows, _Data, _gram, _page_release, _scratch_rows
 
 _FN = "MultinomialLogit"
-
-
-def _plain(label: Any) -> Any:
-    """A NumPy scalar label as the Python object it holds (``np.str_('a')`` → ``'a'``)."""
-    return label.item() if isinstance(label, np.generic) else label
 
 
 def _label_text(label: Any) -> str:
@@ -41,16 +38,6 @@ class _Design:
     x: np.ndarray  # (n, p) float64, intercept column first when fitted with one
     names: list[str]  # p parameter names
     frame_names: list[str] | None  # the input frame's column names, if X was a frame
-
-
-def _frame_kind(obj: Any) -> str | None:
-    """``"pandas"`` or ``"polars"`` for a data frame of those libraries, else None."""
-    module = type(obj).__module__.split(".")[0]
-    if module == "pandas" and hasattr(obj, "columns"):
-        return "pandas"
-    if module == "polars" and hasattr(obj, "columns") and hasattr(obj, "schema"):
-        return "polars"
-    return None
 
 
 def _dask_kind(obj: Any) -> str | None:
@@ -104,7 +91,11 @@ def _check_frame_dtypes(names: Sequence[str], dtypes: Any, kind: str, fn: str) -
 def _frame_to_array(X: Any, kind: str, fn: str) -> tuple[np.ndarray, list[str]]:
     names = [str(c) for c in X.columns]
     _check_frame_dtypes(names, X.dtypes, kind, fn)
-    if kind == "pandas":
+    if kind == "pandas" and all(dtype == np.float64 for dtype in X.dtypes):
+        # Plain float64 columns need no missing-value conversion: no copy of a frame that
+        # wraps one array (e.g. rows mapped from a file).
+        values = X.to_numpy(dtype=np.float64)
+    elif kind == "pandas":
         values = X.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         values = X.cast({n: float for n in X.columns}).to_numpy()
@@ -140,8 +131,23 @@ def _matrix_values(X: Any, fn: str) -> tuple[np.ndarray, list[str] | None]:
 
 
 def _first_nonfinite(values: np.ndarray) -> tuple[int, ...] | None:
-    """(row, column) of the first non-finite value of a 2-D array, or None."""
-    return first_index(np, ~np.isfinite(values))
+    """(row, column) of the first non-finite value of a 2-D array, or None; in blocks of rows,
+    so that the check holds one block's flags (and, for rows mapped from a file, one block of
+    the rows) in memory at a time."""
+    n, p = values.shape
+    rows = _block_rows(p)
+    release = _page_release(values)
+    for start in range(0, n, rows):
+        block = values[start:start + rows]
+        # One reduction clears a block of finite values: their sum is finite or ±inf
+        # from overflow, which the exact test below then rules out.
+        if not np.isfinite(block.sum()):
+            found = first_index(np, ~np.isfinite(block))
+            if found is not None:
+                return (start + found[0], found[1])
+        if release is not None:
+            release(start, start + block.shape[0])
+    return None
 
 
 def _nonfinite_message(fn: str, row: Any, j: int, names: Sequence[str] | None,
@@ -221,10 +227,28 @@ def _param_names(frame_names: Sequence[str] | None, p_in: int, fit_intercept: bo
 
 
 def _with_intercept(values: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """The design rows: a column of ones first with an intercept, C-contiguous."""
-    if fit_intercept:
-        values = np.hstack([np.ones((values.shape[0], 1)), values])
-    return np.ascontiguousarray(values)
+    """The design rows: a column of ones first with an intercept, C-contiguous. Rows mapped
+    from a file (a :class:`numpy.memmap`) give a design in an unnamed temporary file, built
+    block by block: the fit then holds one block of them in memory at a time."""
+    release = _page_release(values) if values.flags.c_contiguous else None
+    if release is None:
+        if fit_intercept:
+            values = np.hstack([np.ones((values.shape[0], 1)), values])
+        return np.ascontiguousarray(values)
+    if not fit_intercept:
+        return values
+    n, p = values.shape
+    design = _scratch_rows(n, p + 1)
+    out = _page_release(design)
+    rows = _block_rows(p + 1)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        design[start:stop, 0] = 1.0
+        design[start:stop, 1:] = values[start:stop]
+        release(start, stop)
+        if out is not None:
+            out(start, stop)
+    return design
 
 
 def _design_matrix(X: Any, fit_intercept: bool, fn: str) -> _Design:

@@ -10,33 +10,20 @@ summary.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.tables import SummaryText, norm_ppf
+from softmaxkit._base.tables import fmt_number as _fmt
+from softmaxkit._base.tables import norm_sf2 as _norm_sf2
+from softmaxkit._base.tables import pandas_or_none as _pandas
 from softmaxkit.maps import logsumexp
 from softmaxkit.mlogit._design import _label_text
 
 __all__ = ["MarginalEffects", "Summary"]
-
-
-def _pandas() -> Any:
-    """The pandas module, or None without pandas (then results are plain NumPy arrays)."""
-    try:
-        import pandas
-    except ImportError:  # pragma: no cover - exercised only without pandas
-        return None
-    return pandas
-
-
-def _norm_sf2(z: np.ndarray) -> np.ndarray:
-    """Two-sided normal p-values ``2 Φ(−|z|) = erfc(|z|/√2)`` (stdlib, no SciPy)."""
-    flat = [math.erfc(abs(float(v)) / math.sqrt(2.0)) if np.isfinite(v) else
-            (0.0 if not np.isnan(v) else math.nan) for v in np.ravel(z)]
-    return np.asarray(flat, dtype=np.float64).reshape(np.shape(z))
 
 
 def _chi2_sf(x: float, k: int) -> float:
@@ -64,17 +51,6 @@ def _chi2_sf(x: float, k: int) -> float:
     i = np.arange((k - 1) // 2, dtype=np.float64)
     logs = (i + 0.5) * math.log(h) - np.array([math.lgamma(v + 1.5) for v in i]) - h
     return float(min(1.0, tail + math.exp(float(logsumexp(logs)))))
-
-
-def _fmt(value: float, width: int, prec: int) -> str:
-    """statsmodels' number style: fixed point in [1e-4, 1e4), else exponent; right aligned."""
-    if not np.isfinite(value):
-        text = str(value)
-    elif value != 0 and not 1e-4 <= abs(value) < 1e4:
-        text = f"{value:.{prec}e}"
-    else:
-        text = f"{value:.{prec}f}"
-    return text.rjust(width)
 
 
 def _labelled(values: np.ndarray, index: Any, columns: Any, *, index_name: Any = None,
@@ -113,21 +89,8 @@ class MarginalEffects:
     cov: np.ndarray
 
 
-class Summary:
+class Summary(SummaryText):
     """The text table returned by :meth:`MultinomialLogit.summary` (``print`` it)."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-
-    def as_text(self) -> str:
-        """The table as a string."""
-        return self._text
-
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        return self._text
 
 
 def _flat_index(categories: np.ndarray, base: int, names: Sequence[str], yname: str) -> Any:
@@ -147,7 +110,7 @@ def _null_llf(counts: np.ndarray, n: int) -> float:
 
 def _wald_interval(theta: np.ndarray, se: np.ndarray, alpha: float) -> np.ndarray:
     r"""``[β̂ − z se, β̂ + z se]`` (:math:`z = z_{1-\alpha/2}`), stacked category-major."""
-    q = statistics.NormalDist().inv_cdf(1.0 - alpha / 2.0)
+    q = norm_ppf(1.0 - alpha / 2.0)
     est = theta.reshape(-1, order="F")
     se = se.reshape(-1, order="F")
     return np.column_stack([est - q * se, est + q * se])
@@ -185,7 +148,7 @@ def _marginal_effects(at: str, sums: tuple[np.ndarray, np.ndarray, np.ndarray], 
 def _summary_text(model: Any, alpha: float) -> str:
     """The summary table of a fitted :class:`MultinomialLogit` (see its ``summary``): a
     header of fit statistics, then one block of estimates per non-base category."""
-    q = statistics.NormalDist().inv_cdf(1.0 - alpha / 2.0)
+    q = norm_ppf(1.0 - alpha / 2.0)
     width = 78
     penal = model.penalty == "l2" and model.alpha > 0
     left = [
