@@ -6,10 +6,12 @@
                       [--penalty l2 --alpha A] [--marginal-effects overall|mean]
                       [-o TABLE.csv] [--na error|drop] [--example]
 
-The file (CSV, Parquet or ``.npy``) is read in blocks and held in memory (Newton's method
-passes over the rows several times). ``--features`` are read as numbers; the ``--target``
-column is read as text, and its labels are integers if every one parses as an integer,
-numbers if every one parses as a number, else strings. ``--base`` is matched the same way.
+The file (CSV, Parquet or ``.npy``) is read once, in blocks, into an unnamed temporary file
+that the fit maps: each Newton step passes over it a block at a time, so the rows are never
+all held in memory (peak memory grows with the labels, not with the features).
+``--features`` are read as numbers; the ``--target`` column is read as text, and its labels
+are integers if every one parses as an integer, numbers if every one parses as a number,
+else strings. ``--base`` is matched the same way.
 
 Before the fit, the command refuses (exit status 2, one line) what would fail slowly or
 obscurely inside it: a feature value that is not finite (naming the file's 1-based data row
@@ -25,6 +27,7 @@ import argparse
 import math
 import re
 import sys
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -193,21 +196,30 @@ def add_parsers(sub: Any) -> None:
                     help="with --engine dask and no --scheduler: local worker processes")
 
 
-def _parse_labels(raw: list[Any]) -> np.ndarray:
-    """Text labels → ints if all are integers, floats if all are numbers, else strings."""
-    texts = [str(v).strip() for v in raw]
+def _parse_labels(raw: list[Any] | list[np.ndarray]) -> np.ndarray:
+    """Text labels → ints if all are integers, floats if all are numbers, else strings.
+
+    ``raw`` is the labels, or a list of blocks of them (arrays of text): the blocks are
+    converted one at a time, so that only one block's Python objects exist at once."""
+    if raw and isinstance(raw[0], np.ndarray):
+        blocks = [b for b in raw if b.size]
+    else:
+        blocks = [np.asarray([str(v).strip() for v in raw], dtype=object)]
     for kind in (int, float):
         try:
-            values = [kind(t) for t in texts]
+            parsed = [np.asarray([kind(str(t).strip()) for t in b]) for b in blocks]
         except ValueError:
             continue
+        values = np.concatenate(parsed)
         if kind is float:
-            if any(math.isnan(v) for v in values):
+            if np.isnan(values).any():
                 break
-            if all(v.is_integer() for v in values):  # e.g. a .npy column: 1.0 is label 1
-                return np.asarray([int(v) for v in values])
-        return np.asarray(values)
-    return np.asarray(texts, dtype=object)
+            if np.isfinite(values).all() and (values == np.floor(values)).all():
+                # e.g. a .npy column: 1.0 is label 1
+                return np.asarray([int(v) for v in values.tolist()])
+        return values
+    return np.concatenate([np.asarray([str(t).strip() for t in b], dtype=object)
+                           for b in blocks])
 
 
 def _match_base(text: str | None, labels: np.ndarray, file: str, column: str) -> Any:
@@ -310,32 +322,55 @@ def _read(path: str, target: str, features: list[str] | None, args: argparse.Nam
                              na="nan" if args.na == "drop" else "error")
     if tname not in reader.passthrough:  # pragma: no cover - guarded above
         raise sio.InputError(path, None, tname, "target column not found")
-    blocks, raw = [], []
-    for block in reader:
-        blocks.append(block.values)
-        raw.extend(_column(block.passthrough[tname]))
-    x = np.vstack(blocks) if blocks else np.empty((0, len(reader.selected)))
-    # The reader keeps file order; the table follows the order the user gave.
-    x = x[:, [reader.selected.index(c) for c in chosen]]
-    missing = np.array([v is None or str(v).strip() == "" for v in raw], dtype=bool)
-    dropped = 0
-    if args.na == "drop":
-        keep = ~missing & np.isfinite(x).all(axis=1)
-        dropped = int((~keep).sum())
-        x = x[keep]
-        raw = [v for v, k in zip(raw, keep, strict=True) if k]
-    else:
-        if missing.any():
-            row = int(np.argmax(missing)) + 1
-            raise sio.BadRecordError(path, row, tname, MISSING_CATEGORY)
-        bad = ~np.isfinite(x)
-        if bad.any():  # "nan", "inf" written in the file: the fit would refuse them later
-            i, j = (int(v) for v in np.argwhere(bad)[0])
-            value = "NaN" if np.isnan(x[i, j]) else f"{x[i, j]:+g}"
-            raise sio.BadRecordError(path, i + 1, chosen[j], NOT_FINITE.format(value=value))
-    if x.shape[0] == 0:
+    # One pass over the file: the features go, block by block, to an unnamed temporary file
+    # mapped as the design (the fit then passes over it a block at a time, never holding the
+    # file's rows in memory), and the labels stay as the text of each block.
+    order = [reader.selected.index(c) for c in chosen]
+    x, texts, n, dropped = _spool(path, reader, tname, order, chosen, args.na == "drop")
+    if n == 0:
         raise sio.InputError(path, None, None, "no records to fit")
-    return x, _parse_labels(raw), chosen, dropped
+    return x, _parse_labels(texts), chosen, dropped
+
+
+def _spool(path: str, reader: Any, tname: str, order: list[int], chosen: list[str],
+           drop: bool) -> tuple[np.ndarray, list[np.ndarray], int, int]:
+    """The reader's records as (features mapped from a temporary file, the labels' text per
+    block, records kept, records dropped), checked as they stream by: with ``drop`` records
+    with a missing label or a feature that is not finite are left out, else the first of
+    them raises naming its 1-based data row."""
+    p = len(chosen)
+    texts: list[np.ndarray] = []
+    n = dropped = 0
+    with tempfile.TemporaryFile() as spool:
+        for block in reader:
+            x = np.ascontiguousarray(block.values[:, order], dtype=np.float64)
+            raw = [str(v).strip() if v is not None else "" for v in
+                   _column(block.passthrough[tname])]
+            missing = np.array([v == "" for v in raw], dtype=bool)
+            finite = np.isfinite(x).all(axis=1)
+            if drop:
+                keep = ~missing & finite
+                dropped += int((~keep).sum())
+                x = x[keep]
+                raw = [v for v, k in zip(raw, keep, strict=True) if k]
+            else:
+                if missing.any():
+                    row = n + int(np.argmax(missing)) + 1
+                    raise sio.BadRecordError(path, row, tname, MISSING_CATEGORY)
+                if not finite.all():  # "nan", "inf" written in the file
+                    i, j = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+                    value = "NaN" if np.isnan(x[i, j]) else f"{x[i, j]:+g}"
+                    raise sio.BadRecordError(path, n + i + 1, chosen[j],
+                                             NOT_FINITE.format(value=value))
+            spool.write(x.tobytes())
+            texts.append(np.asarray(raw, dtype=str))
+            n += x.shape[0]
+        spool.flush()
+        if n == 0:
+            return np.empty((0, p)), texts, 0, dropped
+        # The map keeps its own handle on the file, which is deleted when the map is.
+        mapped = np.memmap(spool, dtype=np.float64, mode="r", shape=(n, p))
+    return mapped, texts, n, dropped
 
 
 def _table(model: Any, level: float) -> tuple[list[str], list[Any]]:
@@ -469,7 +504,7 @@ def _frame(x: np.ndarray, names: list[str]) -> Any:
         import pandas as pd
     except ImportError:  # pragma: no cover - exercised only without pandas
         return x
-    return pd.DataFrame(x, columns=names)
+    return pd.DataFrame(x, columns=names, copy=False)  # rows mapped from a file stay there
 
 
 def _series(labels: np.ndarray, name: str) -> Any:

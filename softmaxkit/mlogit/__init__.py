@@ -25,7 +25,9 @@ follow from the softmax Jacobian :math:`\operatorname{diag}(p) - p p^\top`:
 information matrix (``p(K−1)`` square, ``p`` = number of parameters per category) is
 accumulated over blocks of rows as ``blockdiag_k(Xᵀ diag(p_k) X) − AᵀA``, where the block's
 ``A`` has columns ``p_k ⊙ x_j`` (one BLAS ``syrk`` per block of rows); the memory beyond the
-data is ``O(rows_per_block · p(K−1) + (p(K−1))²)``, about 16 MiB per block.
+data is ``O(rows_per_block · p(K−1) + (p(K−1))²)``, about 16 MiB per block. Rows mapped
+from a file (a :class:`numpy.memmap`, as the ``mlogit`` command hands them over) stay there:
+each pass reads them a block at a time and hands the block's pages back to the kernel.
 
 **Dask.** The same sums are Dask reductions over row chunks when ``X`` is a Dask array or
 DataFrame: each Newton iteration is one Dask computation whose tasks return the partial sums
@@ -38,6 +40,7 @@ left where they are (see :meth:`MultinomialLogit.fit`).
 ``_blocks``               block sums: ℓ, ``XᵀP`` and the information over blocks of rows
 ``_design``               design-matrix coercion: X, y and ``base`` to arrays, names, codes
 ``_newton``               the Newton loop and its line search
+``_threads``              one BLAS thread for small fits (their products cannot share)
 ``errors``                the exception and warning classes of a fit
 ``results``               labelled tables, p-values, :class:`MarginalEffects`, the summary
 ``_separation``           the separation LP, and when a fit runs it and what it says

@@ -11,6 +11,9 @@ chunk of a Dask fit (``_dask``), so both engines add up the same :class:`_Sums`.
 
 from __future__ import annotations
 
+import mmap
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +31,54 @@ def _block_rows(width: int) -> int:
     """Rows per block for a work array ``width`` columns wide (read at call time, so that
     :data:`_BLOCK_ELEMENTS` can be lowered to test that blocking does not change the sums)."""
     return int(max(256, min(_MAX_BLOCK_ROWS, _BLOCK_ELEMENTS // max(1, width))))
+
+
+def _file_map(a: np.ndarray) -> tuple[np.memmap, int] | None:
+    """The shared file mapping behind ``a`` (a :class:`numpy.memmap` opened ``"r"``, ``"r+"``
+    or ``"w+"``, or a view of one) and the offset of ``a``'s first byte in it; None for memory
+    that is not such a mapping (anonymous memory, or a copy-on-write ``"c"`` map)."""
+    base: Any = a
+    while base is not None and not isinstance(base, np.memmap):
+        base = getattr(base, "base", None)
+    if base is None or base.mode not in ("r", "r+", "w+") or not isinstance(
+            getattr(base, "_mmap", None), mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return None
+    start = a.__array_interface__["data"][0]
+    # np.memmap maps from the allocation granule below its offset.
+    origin = base.__array_interface__["data"][0] - base.offset % mmap.ALLOCATIONGRANULARITY
+    return base, start - origin
+
+
+def _page_release(a: np.ndarray) -> Callable[[int, int], None] | None:
+    """For rows of a shared file mapping (C-contiguous): ``release(r0, r1)`` hands the pages of
+    rows ``[r0, r1)`` back to the kernel (``madvise(MADV_DONTNEED)``; the data stay in the
+    file and are read again on the next pass), so a pass over a mapped design holds one block
+    of it in memory, not all of it. None for other memory (nothing to release)."""
+    found = _file_map(a) if a.flags.c_contiguous else None
+    if found is None:
+        return None
+    base, offset = found
+    row_bytes = a.strides[0]
+    page = mmap.PAGESIZE
+
+    def release(r0: int, r1: int) -> None:
+        lo = offset + r0 * row_bytes
+        hi = offset + r1 * row_bytes
+        lo -= lo % page
+        hi -= hi % page  # whole pages only: the next block's first rows stay
+        if hi > lo:
+            base._mmap.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+
+    return release
+
+
+def _scratch_rows(n: int, p: int) -> np.memmap:
+    """An ``(n, p)`` float64 work array in an unnamed temporary file (deleted when the array
+    is), for a design built from mapped rows: it stays out of memory as its source does."""
+    with tempfile.TemporaryFile() as handle:
+        handle.truncate(max(1, n * p * 8))
+        # The map keeps its own handle on the file: it lives as long as the array.
+        return np.memmap(handle, dtype=np.float64, mode="r+", shape=(n, p))
 
 
 @dataclass
@@ -49,14 +100,27 @@ class _Data:
     """The design in the two layouts the pass needs, the codes, and ``Xᵀ Y`` (fixed)."""
 
     x: np.ndarray  # (n, p) C-contiguous
-    xt: np.ndarray  # (p, n) C-contiguous: the Hessian products run along the rows
+    # (p, n) C-contiguous: the Hessian products run along the rows. None for rows mapped from
+    # a file: each block is transposed when it is read, so the rows stay out of memory.
+    xt: np.ndarray | None
     codes: np.ndarray  # (n,) category positions
     xty: np.ndarray  # (p, K): Σ_i x_i [y_i = k]
 
     @classmethod
     def of(cls, x: np.ndarray, codes: np.ndarray, k_all: int) -> _Data:
-        xty = np.stack([np.bincount(codes, weights=col, minlength=k_all) for col in x.T])
-        return cls(x, np.ascontiguousarray(x.T), codes, xty)
+        n, p = x.shape
+        release = _page_release(x)
+        if release is None:
+            xty = np.stack([np.bincount(codes, weights=col, minlength=k_all) for col in x.T])
+            return cls(x, np.ascontiguousarray(x.T), codes, xty)
+        xty = np.zeros((p, k_all))
+        rows = _block_rows(p)
+        for start in range(0, n, rows):
+            xc = x[start:start + rows]
+            cc = codes[start:start + rows]
+            xty += np.stack([np.bincount(cc, weights=col, minlength=k_all) for col in xc.T])
+            release(start, start + xc.shape[0])
+        return cls(x, None, codes, xty)
 
 
 @dataclass
@@ -86,16 +150,18 @@ class _Sums:
         return self
 
 
-def _accumulate(x: np.ndarray, xt: np.ndarray, coef: np.ndarray, base: int,
+def _accumulate(x: np.ndarray, xt: np.ndarray | None, coef: np.ndarray, base: int,
                 acc: _Sums) -> None:
-    """Add the row sums of ``x`` (and ``xt = xᵀ``, C-contiguous) at ``coef`` to ``acc``, in
-    blocks of rows (the per-block work of :func:`_evaluate`, shared by both engines)."""
+    """Add the row sums of ``x`` (and ``xt = xᵀ``, C-contiguous, or None to transpose each
+    block) at ``coef`` to ``acc``, in blocks of rows (the per-block work of :func:`_evaluate`,
+    shared by both engines)."""
     n, p = x.shape
     k_all = coef.shape[1]
     nonbase = np.delete(np.arange(k_all), base)
     m = p * (k_all - 1)
     rows = _block_rows(max(m, k_all))
     derivatives = acc.xtp is not None
+    release = _page_release(x)
     for start in range(0, n, rows):
         xc = x[start:start + rows]
         r = xc.shape[0]
@@ -107,12 +173,16 @@ def _accumulate(x: np.ndarray, xt: np.ndarray, coef: np.ndarray, base: int,
         else:
             acc.llf -= float(logsumexp(eta, axis=-1).sum())
         if not derivatives:
+            if release is not None:
+                release(start, start + r)
             continue
-        xtc = xt[:, start:start + r]
+        xtc = xt[:, start:start + r] if xt is not None else np.ascontiguousarray(xc.T)
         acc.xtp += xtc @ prob
         a_t = (prob.T[nonbase][:, None, :] * xtc[None, :, :]).reshape(m, r)
         acc.outer += a_t @ a_t.T  # NumPy hands A·Aᵀ of one array to BLAS syrk
         acc.diag += a_t @ xc
+        if release is not None:
+            release(start, start + r)
 
 
 def _evaluate(data: Any, theta: np.ndarray, base: int, *, derivatives: bool) -> _State:
@@ -158,9 +228,12 @@ def _gram(x: np.ndarray) -> np.ndarray:
     n, p = x.shape
     gram = np.zeros((p, p))
     rows = _block_rows(p)
+    release = _page_release(x)
     for start in range(0, n, rows):
         xc = x[start:start + rows]
         gram += xc.T @ xc
+        if release is not None:
+            release(start, start + xc.shape[0])
     return gram
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from softmaxkit.inverse import base_softmax
+from softmaxkit.mlogit import results as _results
 from softmaxkit.mlogit._blocks import _me_accumulate
 from softmaxkit.mlogit._dask import _dask_problem, _DaskData, _lazy_labels, _lazy_proba
 from softmaxkit.mlogit._design import (
@@ -28,6 +29,7 @@ from softmaxkit.mlogit._design import (
 )
 from softmaxkit.mlogit._newton import _chol_inverse, _newton, _penalty_weights, _start
 from softmaxkit.mlogit._separation import _SeparationCheck
+from softmaxkit.mlogit._threads import blas_threads_for
 from softmaxkit.mlogit.results import (
     MarginalEffects,
     Summary,
@@ -336,16 +338,21 @@ class MultinomialLogit:
         read = _dask_problem if _dask_kind(X) is not None else _memory_problem
         problem = read(X, y, self.fit_intercept, fn)
         base = problem.base_position(self.base, fn)
-        problem.check_rank(self.fit_intercept)
-        alpha = float(self.alpha) if self.penalty == "l2" else 0.0
-        separation = _SeparationCheck(self.check_separation, alpha, problem, base, fn)
-        start = _start(problem.counts, base, problem.p, self.fit_intercept)
-        penalty = _penalty_weights(alpha, problem.p, problem.k, self.fit_intercept)
-        fit = _newton(problem.block_data(), start, base, penalty, tol=self.tol,
-                      max_iter=self.max_iter, before_step=separation.during)
-        for message, category in separation.verdict(fit, self.tol, self.max_iter):
+        # A small in-memory fit runs its (tiny) BLAS products on one thread: see _threads.
+        m = problem.p * (problem.k - 1)
+        work = problem.n * m * m if problem.in_memory else math.inf
+        with blas_threads_for(work):
+            problem.check_rank(self.fit_intercept)
+            alpha = float(self.alpha) if self.penalty == "l2" else 0.0
+            separation = _SeparationCheck(self.check_separation, alpha, problem, base, fn)
+            start = _start(problem.counts, base, problem.p, self.fit_intercept)
+            penalty = _penalty_weights(alpha, problem.p, problem.k, self.fit_intercept)
+            fit = _newton(problem.block_data(), start, base, penalty, tol=self.tol,
+                          max_iter=self.max_iter, before_step=separation.during)
+            said = separation.verdict(fit, self.tol, self.max_iter)
+            cov = _chol_inverse(np.linalg.cholesky(fit.info))
+        for message, category in said:
             warnings.warn(message, category, stacklevel=2)
-        cov = _chol_inverse(np.linalg.cholesky(fit.info))
         self._store(problem.rows, problem.codes, problem.names, problem.frame_names,
                     problem.categories, base, problem.yname, fit.theta, cov, fit.state.llf,
                     _null_llf(problem.counts, problem.n), fit.converged, fit.n_iter)
@@ -380,12 +387,16 @@ class MultinomialLogit:
         self._z = z
         self._pv = _norm_sf2(z)
         cols = list(nonbase)
-        self.params_ = _labelled(theta.copy(), names, cols, index_name="param",
-                                 columns_name=yname)
-        self.bse_ = _labelled(se, names, cols, index_name="param", columns_name=yname)
-        self.zvalues_ = _labelled(z, names, cols, index_name="param", columns_name=yname)
-        self.pvalues_ = _labelled(self._pv, names, cols, index_name="param",
-                                  columns_name=yname)
+        pd = _results._pandas()  # (looked up at call time: a test may stand in for it)
+        if pd is not None:  # the labels built once, shared by the four tables
+            rows_ix = pd.Index(names, name="param")
+            cols_ix = pd.Index(cols, name=yname)
+            self.params_, self.bse_, self.zvalues_, self.pvalues_ = (
+                pd.DataFrame(v, index=rows_ix, columns=cols_ix)
+                for v in (theta.copy(), se, z, self._pv))
+        else:  # pragma: no cover - exercised only without pandas
+            self.params_, self.bse_, self.zvalues_, self.pvalues_ = (
+                theta.copy(), se, z, self._pv)
         k = p * (k_all - 1)
         self.nobs_ = n
         self.df_model_ = (p - int(self.fit_intercept)) * (k_all - 1)
