@@ -17,16 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.newton import ARMIJO, BLIND, MIN_STEP, NOISE_DECREMENT, chol_solve
 from softmaxkit.mlogit._blocks import _evaluate, _State
-
-# Armijo constant and the smallest step fraction tried by the backtracking line search.
-_ARMIJO = 1e-4
-_MIN_STEP = 2.0**-30
-# Squared Newton decrements (in units of standard errors²) below this that stop shrinking are
-# rounding noise, so the iteration has reached the optimum to working precision.
-_NOISE_DECREMENT = 1e-12
-# Predicted gains below this many units of roundoff of |ℓ| are invisible to a line search.
-_BLIND = 100 * np.finfo(np.float64).eps
 
 
 def _penalty_weights(alpha: float, p: int, k_all: int, fit_intercept: bool) -> np.ndarray:
@@ -85,7 +77,7 @@ def _newton(data: Any, theta: np.ndarray, base: int, pen: np.ndarray, *, tol: fl
         except np.linalg.LinAlgError:
             trouble = "singular"
             break
-        step = _chol_solve(chol, g)
+        step = chol_solve(chol, g)
         decrement = float(g @ step)
         if not math.isfinite(decrement):
             trouble = "singular"
@@ -93,7 +85,7 @@ def _newton(data: Any, theta: np.ndarray, base: int, pen: np.ndarray, *, tol: fl
         if math.sqrt(max(decrement, 0.0)) <= tol:
             converged = True
             break
-        if decrement < _NOISE_DECREMENT and decrement > 0.25 * previous:
+        if decrement < NOISE_DECREMENT and decrement > 0.25 * previous:
             # Newton converges quadratically; a tiny decrement that no longer shrinks is
             # the rounding noise of the gradient: the optimum to working precision.
             converged = True
@@ -119,7 +111,7 @@ def _line_search(data: Any, theta: np.ndarray, base: int, step: np.ndarray, f: f
     """Backtracking from the full Newton step: the first trial also computes the
     derivatives (it is almost always accepted), later ones the log-likelihood only."""
     direction = step.reshape(theta.shape, order="F")
-    if slope <= _BLIND * max(1.0, abs(f)):
+    if slope <= BLIND * max(1.0, abs(f)):
         # The predicted gain is below the rounding error of ℓ: no comparison of values
         # can judge the step, and near the optimum the full Newton step is the right one.
         trial = theta + direction
@@ -128,12 +120,12 @@ def _line_search(data: Any, theta: np.ndarray, base: int, step: np.ndarray, f: f
         return (trial, st, f_new) if math.isfinite(f_new) else None
     t = 1.0
     first = True
-    while t >= _MIN_STEP:
+    while t >= MIN_STEP:
         trial = theta + t * direction
         with np.errstate(over="ignore", invalid="ignore"):
             st = _evaluate(data, trial, base, derivatives=first)
         f_new = _objective(st, trial, pen)
-        if math.isfinite(f_new) and f_new >= f + _ARMIJO * t * slope and f_new >= f:
+        if math.isfinite(f_new) and f_new >= f + ARMIJO * t * slope and f_new >= f:
             if not first:
                 st = _evaluate(data, trial, base, derivatives=True)
             return trial, st, f_new
@@ -149,36 +141,3 @@ def _not_converged(fit: _Outcome, tol: float, max_iter: int, fn: str) -> str:
     return (f"{fn}: Newton's method did not converge ({why}; Newton decrement "
             f"{math.sqrt(max(fit.decrement, 0.0)):.3g} > tol={tol:g}); the estimates and "
             "standard errors may be inaccurate")
-
-
-def _chol_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``(L Lᵀ) s = b`` given the Cholesky factor ``L`` (C-contiguous, from NumPy).
-
-    The two triangular solves are the LAPACK ``trtrs`` calls that
-    ``scipy.linalg.solve_triangular(L, b, lower=True)`` and ``(Lᵀ, ·, lower=False)`` make
-    (the same routine on the same Fortran-ordered operand, so the same numbers), called
-    straight from SciPy's LAPACK wrappers: ``solve_triangular`` spends about 50 µs checking
-    its arguments, which a small fit (a few ms) would pay twice per Newton iteration."""
-    try:
-        from scipy.linalg.lapack import dtrtrs
-    except ImportError:  # pragma: no cover - exercised only without SciPy
-        return np.linalg.solve(chol @ chol.T, b)
-    if not (np.isfinite(chol).all() and np.isfinite(b).all()):
-        # what solve_triangular's finiteness check refused
-        raise ValueError("array must not contain infs or NaNs")
-    lt = chol.T  # Fortran-ordered L, as LAPACK reads it
-    w, info = dtrtrs(lt, b, lower=0, trans=1)  # L w = b, as Lᵀ stored upper, transposed
-    if info == 0:
-        w, info = dtrtrs(lt, w, lower=0, trans=0)  # Lᵀ s = w
-    if info > 0:
-        raise np.linalg.LinAlgError(f"singular matrix: resolution failed at diagonal {info - 1}")
-    if info < 0:  # pragma: no cover - an invalid argument, which cannot happen here
-        raise ValueError(f"illegal value in argument {-info} of the internal trtrs")
-    return w
-
-
-def _chol_inverse(chol: np.ndarray) -> np.ndarray:
-    """``(L Lᵀ)⁻¹`` given ``L``, symmetrised: the covariance from the information's factor."""
-    eye = np.eye(chol.shape[0])
-    inv = _chol_solve(chol, eye)
-    return (inv + inv.T) / 2.0

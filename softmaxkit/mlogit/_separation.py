@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.newton import condition
 from softmaxkit._base.optional import require
 from softmaxkit._base.separation import MARGIN_TOL, separating_direction
 from softmaxkit.mlogit._design import _FN, _label_text, _plain, _Problem
@@ -129,15 +130,6 @@ def _separation_message(sep: _Separation, penalized: bool) -> str:
             "with another, or drop the separating feature(s).")
 
 
-def _condition(info: np.ndarray) -> float:
-    """Condition number of the information matrix scaled to unit diagonal (inf if singular)."""
-    d = np.sqrt(np.diag(info))
-    if not np.all(d > 0):
-        return math.inf
-    w = np.linalg.eigvalsh(info / np.outer(d, d))
-    return math.inf if w[0] <= 0 else float(w[-1] / w[0])
-
-
 class _SeparationCheck:
     """The separation test of one fit: when it runs, on which rows, and what the fit says.
 
@@ -211,11 +203,11 @@ class _SeparationCheck:
         matrix); else the warnings the fit owes, in order, as ``(message, category)``."""
         alpha, fn = self.alpha, self.fn
         may_check = self.mode is not False
-        condition = math.nan
+        cond = math.nan
         if alpha == 0 and may_check and fit.trouble is None and fit.converged:
-            condition = _condition(fit.info)
+            cond = condition(fit.info)
         suspect = alpha == 0 and may_check and (
-            fit.trouble is not None or not fit.converged or condition > _SUSPECT_CONDITION
+            fit.trouble is not None or not fit.converged or cond > _SUSPECT_CONDITION
         )
         if (suspect or (alpha == 0 and self.mode is True)) and not self.checked:
             self._test()
@@ -245,7 +237,7 @@ class _SeparationCheck:
             # The symptoms that trigger the test in memory: many iterations (the estimates
             # drift towards infinity while ℓ flattens), or a nearly singular information.
             why = (f"the information matrix at the estimate is nearly singular (condition "
-                   f"number {condition:.3g})" if condition > _SUSPECT_CONDITION else
+                   f"number {cond:.3g})" if cond > _SUSPECT_CONDITION else
                    f"Newton's method needed {fit.n_iter} iterations (more than "
                    f"{_SEPARATION_AFTER})")
             said.append((f"{fn}: {why}, a symptom of separated categories (estimates that "

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from softmaxkit._base.newton import chol_inverse
 from softmaxkit.inverse import base_softmax
 from softmaxkit.mlogit import results as _results
 from softmaxkit.mlogit._blocks import _me_accumulate
@@ -27,7 +28,7 @@ from softmaxkit.mlogit._design import (
     _frame_kind,
     _memory_problem,
 )
-from softmaxkit.mlogit._newton import _chol_inverse, _newton, _penalty_weights, _start
+from softmaxkit.mlogit._newton import _newton, _penalty_weights, _start
 from softmaxkit.mlogit._separation import _SeparationCheck
 from softmaxkit.mlogit._threads import blas_threads_for
 from softmaxkit.mlogit.results import (
@@ -350,7 +351,7 @@ class MultinomialLogit:
             fit = _newton(problem.block_data(), start, base, penalty, tol=self.tol,
                           max_iter=self.max_iter, before_step=separation.during)
             said = separation.verdict(fit, self.tol, self.max_iter)
-            cov = _chol_inverse(np.linalg.cholesky(fit.info))
+            cov = chol_inverse(np.linalg.cholesky(fit.info))
         for message, category in said:
             warnings.warn(message, category, stacklevel=2)
         self._store(problem.rows, problem.codes, problem.names, problem.frame_names,
