@@ -46,7 +46,8 @@ def load() -> ModuleType | None:
         try:
             mod = importlib.import_module("softmaxkit._base._native")
         except ImportError as exc:  # not built (no compiler, or an optional build that failed)
-            _reason = f"not built ({exc})"
+            _reason = (f"not built ({exc}); a source checkout imported as it is has no "
+                       "compiled kernel: pip install -e . builds it in place")
         else:
             if getattr(mod, "ABI", None) != _ABI:
                 _reason = (f"stale build: interface {getattr(mod, 'ABI', None)!r}, expected "
