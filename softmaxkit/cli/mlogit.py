@@ -34,8 +34,22 @@ import numpy as np
 
 from softmaxkit import io as sio
 from softmaxkit.cli import _dask
-from softmaxkit.cli._args import Rule, Text, add_command, delimiter, number, positive_int
-from softmaxkit.cli._stream import CLUSTER_ONLY, cli_message, warnings_to_stderr
+from softmaxkit.cli._args import (
+    NONNEGATIVE,
+    Text,
+    add_command,
+    delimiter,
+    number,
+    positive_int,
+    tolerance,
+)
+from softmaxkit.cli._stream import (
+    CLUSTER_ONLY,
+    cli_message,
+    column_list,
+    ordered_columns,
+    warnings_to_stderr,
+)
 from softmaxkit.mlogit import MultinomialLogit, SeparationError
 
 __all__ = [
@@ -103,8 +117,6 @@ National Election Study subset shipped with softmaxkit (public domain; statsmode
     ),
 }
 
-_NONNEGATIVE: Rule = (lambda v: math.isfinite(v) and v >= 0, "must be a finite number >= 0")
-_POSITIVE: Rule = (lambda v: v != 0, "must be > 0")  # after _NONNEGATIVE
 
 # A target is refused as "not categories" when it has more than this many distinct labels
 # and they are more than half the records (or every record has its own label, n >= 3): a
@@ -162,9 +174,9 @@ def add_parsers(sub: Any) -> None:
     ml.add_argument("--no-intercept", action="store_true", help="no constant term")
     ml.add_argument("--penalty", choices=("none", "l2"), default="none",
                     help="'l2': penalise the squared coefficients (not the intercepts)")
-    ml.add_argument("--alpha", type=number(float, _NONNEGATIVE), default=None, metavar="A",
+    ml.add_argument("--alpha", type=number(float, NONNEGATIVE), default=None, metavar="A",
                     help="strength of the L2 penalty (needs --penalty l2; default 1)")
-    ml.add_argument("--tol", type=number(float, _NONNEGATIVE, _POSITIVE), default=1e-8, metavar="T",
+    ml.add_argument("--tol", type=tolerance, default=1e-8, metavar="T",
                     help="stop when the Newton step is below T standard errors (default 1e-8)")
     ml.add_argument("--max-iter", type=positive_int, default=100, metavar="N",
                     help="most Newton iterations (default 100)")
@@ -283,22 +295,6 @@ def check_categories(
     raise sio.InputError(path, None, target, message)
 
 
-def _ordered(names: list[str], specs: list[str], path: str) -> list[str]:
-    """The columns the specs select, in the order of the specs (each spec's matches in file
-    order), without repeats."""
-    chosen: dict[str, None] = {}
-    for spec in specs:
-        tokens = [spec] if spec in names else [t.strip() for t in spec.split(",") if t.strip()]
-        for tok in tokens:
-            for i in sio.select_columns(names, [tok], file=path):
-                chosen.setdefault(names[i], None)
-    return list(chosen)
-
-
-def _column(values: Any) -> list[Any]:
-    return values.to_pylist() if hasattr(values, "to_pylist") else list(values)
-
-
 def _read(path: str, target: str, features: list[str] | None, args: argparse.Namespace,
           ) -> tuple[np.ndarray, np.ndarray, list[str], int]:
     """(X, labels, feature names, dropped records) from the file."""
@@ -309,7 +305,7 @@ def _read(path: str, target: str, features: list[str] | None, args: argparse.Nam
     tname = probe.selected[0]
     names = probe.names
     if features:
-        chosen = _ordered(names, features, path)
+        chosen = ordered_columns(names, features, path)
         if tname in chosen:
             raise sio.InputError(path, None, tname,
                                  "the target column cannot also be a feature")
@@ -345,7 +341,7 @@ def _spool(path: str, reader: Any, tname: str, order: list[int], chosen: list[st
         for block in reader:
             x = np.ascontiguousarray(block.values[:, order], dtype=np.float64)
             raw = [str(v).strip() if v is not None else "" for v in
-                   _column(block.passthrough[tname])]
+                   column_list(block.passthrough[tname])]
             missing = np.array([v == "" for v in raw], dtype=bool)
             finite = np.isfinite(x).all(axis=1)
             if drop:
@@ -472,7 +468,7 @@ def _run_dask(args: argparse.Namespace, path: str, target: str, features: list[s
     if target not in names:
         raise sio.InputError(path, None, target, NOT_A_TARGET)
     if features:
-        chosen = _ordered(names, features, path)
+        chosen = ordered_columns(names, features, path)
         if target in chosen:
             raise sio.InputError(path, None, target, "the target column cannot also be a feature")
     else:
