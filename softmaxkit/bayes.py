@@ -33,7 +33,7 @@ import array_api_compat
 import numpy as np
 
 from softmaxkit._base import dask as _dask
-from softmaxkit._base.arrays import device_of, first_index, host_copy, rany, rmax
+from softmaxkit._base.arrays import device_of, first_index, host_copy, numpy_scalar, rany, rmax
 from softmaxkit._base.core import (
     finish,
     full_like_scalar,
@@ -281,9 +281,7 @@ def posterior(
                 )
     res = _posterior(xp, ll, lp, mask, axes, temp, lazy)
     probs, logp, lz = (finish(xp, a, s.out_dtype) for a in res)
-    lz = squeeze_axes(xp, lz, axes)
-    if isinstance(lz, np.ndarray) and lz.ndim == 0:
-        lz = lz[()]
+    lz = numpy_scalar(squeeze_axes(xp, lz, axes))
     return Posterior(probs, logp, lz)
 
 

@@ -41,7 +41,7 @@ import array_api_compat
 import numpy as np
 
 from softmaxkit._base import dask as _dask
-from softmaxkit._base.arrays import device_of, first_index, host_copy, rany, rsum
+from softmaxkit._base.arrays import device_of, first_index, host_copy, numpy_scalar, rany, rsum
 from softmaxkit._base.core import (
     Setup,
     Temperature,
@@ -102,10 +102,7 @@ def _out(xp: Any, rows: Array, axes: tuple[int, ...], keepdims: bool, out_dtype:
     scalar, as :func:`~softmaxkit.logsumexp` returns it."""
     if not keepdims:
         rows = squeeze_axes(xp, rows, axes)
-    rows = finish(xp, rows, out_dtype)
-    if isinstance(rows, np.ndarray) and rows.ndim == 0:
-        return rows[()]
-    return rows
+    return numpy_scalar(finish(xp, rows, out_dtype))
 
 
 def _pair(fn: str, logits_p: Any, logits_q: Any, axis: Any, temperature: Any, where: Any,

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from softmaxkit._base.arrays import device_of, first_index, host_copy
+from softmaxkit._base.arrays import device_of, first_index, host_copy, numpy_scalar
 from softmaxkit._base.core import Setup, finish, full_like_scalar, is_lazy, quiet, setup
 from softmaxkit.maps import log_softmax, softmax
 
@@ -849,11 +849,11 @@ def cross_entropy(
             return finish(xp, rows, prep.out_dtype)
         total = xp.sum(rows)
         if reduction == "sum":
-            return _scalar(finish(xp, total, prep.out_dtype))
+            return numpy_scalar(finish(xp, total, prep.out_dtype))
         denom = xp.sum(xp.where(hit, wt, zero))
         # every target ignored: 0/0 = NaN as in PyTorch (formed without a 0/0 warning)
         denom = xp.where(denom == 0, full_like_scalar(xp, denom, math.nan), denom)
-        return _scalar(finish(xp, total / denom, prep.out_dtype))
+        return numpy_scalar(finish(xp, total / denom, prep.out_dtype))
     if len(tuple(y.shape)) != len(shape):
         raise ValueError(
             f"{fn}: target of shape {tuple(y.shape)} is neither class indices (shape "
@@ -885,13 +885,6 @@ def cross_entropy(
         return finish(xp, rows, prep.out_dtype)
     total = xp.sum(rows)
     if reduction == "sum":
-        return _scalar(finish(xp, total, prep.out_dtype))
+        return numpy_scalar(finish(xp, total, prep.out_dtype))
     n_rows = math.prod(shape) // n if n else 0
-    return _scalar(finish(xp, total / (n_rows if n_rows else math.nan), prep.out_dtype))
-
-
-def _scalar(a: Array) -> Array:
-    """A 0-d NumPy result as a NumPy scalar (as NumPy's reductions return it)."""
-    if isinstance(a, np.ndarray) and a.ndim == 0:
-        return a[()]
-    return a
+    return numpy_scalar(finish(xp, total / (n_rows if n_rows else math.nan), prep.out_dtype))

@@ -24,7 +24,7 @@ import numpy as np
 
 from softmaxkit._base import dask as _dask
 from softmaxkit._base import fast as _fast
-from softmaxkit._base.arrays import device_of, size_of
+from softmaxkit._base.arrays import device_of, numpy_scalar, size_of
 from softmaxkit._base.core import (
     check_out,
     dtype_name,
@@ -62,17 +62,10 @@ def _out_dtype(out: Any, dtype: Any) -> Any:
 def _deliver(xp: Any, res: Array, out: Any, out_dtype: Any) -> Array:
     """The result in the output dtype, written into ``out`` when one was given."""
     if out is None:
-        return _numpy_scalar(finish(xp, res, out_dtype))
+        return numpy_scalar(finish(xp, res, out_dtype))
     if res is not out:
         np.copyto(out, res.reshape(out.shape), casting="same_kind")
     return out
-
-
-def _numpy_scalar(res: Array) -> Array:
-    """A 0-d NumPy result as a NumPy scalar, as NumPy's ufuncs and SciPy return it."""
-    if isinstance(res, np.ndarray) and res.ndim == 0:
-        return res[()]
-    return res
 
 
 @quiet
@@ -571,8 +564,8 @@ def _complex_logsumexp(
         sign = squeeze_axes(xp, sign, axes) if return_sign else sign
     lse = finish(xp, lse, res_real if return_sign else res_dtype)
     if return_sign:
-        return _numpy_scalar(lse), _numpy_scalar(finish(xp, sign, res_dtype))
-    return _numpy_scalar(lse)
+        return numpy_scalar(lse), numpy_scalar(finish(xp, sign, res_dtype))
+    return numpy_scalar(lse)
 
 
 def _complex_lse_rows(
@@ -675,7 +668,7 @@ def hardmax(
     if prep.empty:
         return finish(xp, xc, out_dtype)
     if not axes:
-        return _numpy_scalar(finish(xp, pointwise(xp, xc, mask, log=False), out_dtype))
+        return numpy_scalar(finish(xp, pointwise(xp, xc, mask, log=False), out_dtype))
     if mask is not None:
         xc = xp.where(mask, xc, full_like_scalar(xp, xc, -math.inf))
     m = xp.max(xc, axis=axes, keepdims=True)

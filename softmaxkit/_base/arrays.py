@@ -20,6 +20,7 @@ __all__ = [
     "first_index",
     "host_copy",
     "insert",
+    "numpy_scalar",
     "rany",
     "rmax",
     "rsum",
@@ -107,3 +108,17 @@ def delete(xp: Any, a: Array, axis: int, index: int) -> Array:
     before = tuple(slice(None, index) if k == axis else slice(None) for k in range(a.ndim))
     after = tuple(slice(index + 1, None) if k == axis else slice(None) for k in range(a.ndim))
     return xp.concat([a[before], a[after]], axis=axis)
+
+
+def numpy_scalar(a: Any) -> Any:
+    """A 0-d NumPy result as a NumPy scalar, as NumPy's ufuncs and reductions and SciPy return
+    it; anything else unchanged.
+
+    Examples
+    --------
+    >>> type(numpy_scalar(np.asarray(1.5))).__name__, numpy_scalar(np.ones(2)).shape
+    ('float64', (2,))
+    """
+    if isinstance(a, np.ndarray) and a.ndim == 0:
+        return a[()]
+    return a

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from softmaxkit._base import sparse_kernel
+from softmaxkit._base.arrays import numpy_scalar
 from softmaxkit._base.core import (
     Setup,
     finish,
@@ -212,6 +213,4 @@ def deliver(c: Setup, a: Array, *, scalar: bool = False) -> Array:
     logsumexp's own reductions). Adding +0 turns the −0 of products like ``0 · (−p)`` (the
     entries of masked and −inf coordinates) into +0."""
     a = finish(c.xp, a + 0.0, c.out_dtype)
-    if scalar and isinstance(a, np.ndarray) and a.ndim == 0:
-        return a[()]
-    return a
+    return numpy_scalar(a) if scalar else a
